@@ -1,0 +1,48 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/skiff-sh/skiff/internal/server"
+	"github.com/spf13/cobra"
+)
+
+func init() { commands = append(commands, serverCommand) }
+
+func serverCommand() *cobra.Command {
+	var cfg server.Config
+	var logLevel string
+	cmd := &cobra.Command{
+		Use:   "server",
+		Short: "Run the control plane (API server on etcd, controllers, scheduler) and a node",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var lvl slog.Level
+			if err := lvl.UnmarshalText([]byte(logLevel)); err != nil {
+				return err
+			}
+			cfg.Log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
+			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+			defer stop()
+			return server.Run(ctx, cfg)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.DataDir, "data-dir", "/var/lib/skiff", "directory for etcd data, certificates and kubeconfig")
+	f.StringVar(&cfg.BindAddress, "bind-address", "", "address the API server listens on (default all)")
+	f.IntVar(&cfg.Port, "port", 6443, "HTTPS port of the API server")
+	f.StringSliceVar(&cfg.EtcdEndpoints, "etcd-endpoints", nil, "external etcd cluster client URLs (comma-separated); empty runs an embedded etcd")
+	f.StringVar(&cfg.EtcdCAFile, "etcd-cafile", "", "CA bundle to verify the external etcd servers")
+	f.StringVar(&cfg.EtcdCertFile, "etcd-certfile", "", "client certificate for the external etcd")
+	f.StringVar(&cfg.EtcdKeyFile, "etcd-keyfile", "", "client key for the external etcd")
+	f.StringVar(&cfg.ServiceCIDR, "service-cidr", "10.43.0.0/16", "range of Service ClusterIPs")
+	f.StringVar(&cfg.ClusterCIDR, "cluster-cidr", "10.42.0.0/16", "range of pod IPs (a /24 per node)")
+	f.StringVar(&cfg.TokenFile, "token-file", "", "static bearer token file (CSV token,user,uid,\"groups\"); default DATA/tokens.csv")
+	f.StringSliceVar(&cfg.TLSSANs, "tls-san", nil, "extra names or IPs for the serving certificate")
+	f.StringVar(&cfg.AdvertiseAddress, "advertise-address", "", "address of this server for the kubernetes Service")
+	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	return cmd
+}

@@ -1,0 +1,350 @@
+package apiserver
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"math/big"
+	"net"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+)
+
+func randInt(n int) (int, error) {
+	v, err := rand.Int(rand.Reader, big.NewInt(int64(n)))
+	if err != nil {
+		return 0, err
+	}
+	return int(v.Int64()), nil
+}
+
+var namespacesGR = schema.GroupResource{Resource: "namespaces"}
+
+// admitCreate runs the built-in admission steps kube-apiserver runs on create (namespace lifecycle,
+// service account, default toleration seconds, ClusterIP and NodePort allocation).
+func (s *APIServer) admitCreate(ctx context.Context, res *resource, obj runtime.Object) error {
+	m := accessor(obj)
+	if res.Namespaced {
+		if err := s.checkNamespace(ctx, m.GetNamespace()); err != nil {
+			return err
+		}
+	}
+	switch o := obj.(type) {
+	case *corev1.Pod:
+		admitPod(o)
+	case *corev1.Service:
+		return s.allocateService(o, nil)
+	case *batchv1.Job:
+		generateJobSelector(o)
+	}
+	return nil
+}
+
+// generateJobSelector gives a Job without manualSelector the controller-uid selector and labels kube-apiserver gives it.
+func generateJobSelector(j *batchv1.Job) {
+	if j.Spec.ManualSelector != nil && *j.Spec.ManualSelector {
+		return
+	}
+	uid := string(j.UID)
+	lbls := map[string]string{
+		"batch.kubernetes.io/controller-uid": uid,
+		"batch.kubernetes.io/job-name":       j.Name,
+		"controller-uid":                     uid,
+		"job-name":                           j.Name,
+	}
+	if j.Spec.Template.Labels == nil {
+		j.Spec.Template.Labels = map[string]string{}
+	}
+	for k, v := range lbls {
+		if _, ok := j.Spec.Template.Labels[k]; !ok {
+			j.Spec.Template.Labels[k] = v
+		}
+	}
+	j.Spec.Selector = &metav1.LabelSelector{MatchLabels: map[string]string{"batch.kubernetes.io/controller-uid": uid}}
+}
+
+func (s *APIServer) checkNamespace(ctx context.Context, name string) error {
+	nsRes := s.byGVR[corev1.SchemeGroupVersion.WithResource("namespaces")]
+	var ns *corev1.Namespace
+	if o := nsRes.cacher.Get(nsRes.keys.Key("", name)); o != nil {
+		ns = o.(*corev1.Namespace)
+	} else {
+		o, err := s.store.Get(ctx, nsRes.keys.Key("", name), nsRes.New)
+		if err != nil {
+			if apierrors.IsNotFound(toAPIError(err, namespacesGR, name)) {
+				return apierrors.NewNotFound(namespacesGR, name)
+			}
+			return err
+		}
+		ns = o.(*corev1.Namespace)
+	}
+	if ns.Status.Phase == corev1.NamespaceTerminating || ns.DeletionTimestamp != nil {
+		err := apierrors.NewForbidden(namespacesGR, name, fmt.Errorf("unable to create new content in namespace %s because it is being terminated", name))
+		err.ErrStatus.Details.Causes = append(err.ErrStatus.Details.Causes, metav1StatusCause("NamespaceTerminating", name))
+		return err
+	}
+	return nil
+}
+
+// admitPod applies the ServiceAccount and DefaultTolerationSeconds admission plugins and the pod's initial status.
+func admitPod(p *corev1.Pod) {
+	if p.Spec.ServiceAccountName == "" {
+		p.Spec.ServiceAccountName = "default"
+	}
+	p.Spec.DeprecatedServiceAccount = p.Spec.ServiceAccountName
+	addToleration := func(key string) {
+		for _, t := range p.Spec.Tolerations {
+			if (t.Key == key || t.Key == "" && t.Operator == corev1.TolerationOpExists) && (t.Effect == corev1.TaintEffectNoExecute || t.Effect == "") {
+				return
+			}
+		}
+		secs := int64(300)
+		p.Spec.Tolerations = append(p.Spec.Tolerations, corev1.Toleration{Key: key, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute, TolerationSeconds: &secs})
+	}
+	addToleration("node.kubernetes.io/not-ready")
+	addToleration("node.kubernetes.io/unreachable")
+	if p.Spec.Priority == nil {
+		var zero int32
+		p.Spec.Priority = &zero
+	}
+	if p.Spec.PreemptionPolicy == nil {
+		pp := corev1.PreemptLowerPriority
+		p.Spec.PreemptionPolicy = &pp
+	}
+	p.Status = corev1.PodStatus{Phase: corev1.PodPending, QOSClass: qosClass(&p.Spec)}
+}
+
+// qosClass computes the pod's QoS class as Kubernetes does.
+func qosClass(spec *corev1.PodSpec) corev1.PodQOSClass {
+	requests, limits := corev1.ResourceList{}, corev1.ResourceList{}
+	zeroQuantity := true
+	guaranteed := true
+	all := append(append([]corev1.Container{}, spec.Containers...), spec.InitContainers...)
+	for _, c := range all {
+		for name, q := range c.Resources.Requests {
+			if name != corev1.ResourceCPU && name != corev1.ResourceMemory {
+				continue
+			}
+			if !q.IsZero() {
+				zeroQuantity = false
+				if cur, ok := requests[name]; ok {
+					q.Add(cur)
+				}
+				requests[name] = q
+			}
+		}
+		hasCPU, hasMem := false, false
+		for name, q := range c.Resources.Limits {
+			if name != corev1.ResourceCPU && name != corev1.ResourceMemory {
+				continue
+			}
+			if !q.IsZero() {
+				zeroQuantity = false
+				if name == corev1.ResourceCPU {
+					hasCPU = true
+				} else {
+					hasMem = true
+				}
+				if cur, ok := limits[name]; ok {
+					q.Add(cur)
+				}
+				limits[name] = q
+			}
+		}
+		if !hasCPU || !hasMem {
+			guaranteed = false
+		}
+	}
+	if zeroQuantity {
+		return corev1.PodQOSBestEffort
+	}
+	if guaranteed {
+		for name, req := range requests {
+			if lim, ok := limits[name]; !ok || lim.Cmp(req) != 0 {
+				guaranteed = false
+				break
+			}
+		}
+	}
+	if guaranteed && len(requests) == len(limits) {
+		return corev1.PodQOSGuaranteed
+	}
+	return corev1.PodQOSBurstable
+}
+
+func (s *APIServer) admitUpdate(ctx context.Context, res *resource, obj, old runtime.Object) error {
+	switch o := obj.(type) {
+	case *corev1.Service:
+		return s.allocateService(o, old.(*corev1.Service))
+	case *corev1.Pod:
+		op := old.(*corev1.Pod)
+		// Fields set by admission are not the user's to drop on update.
+		if o.Spec.ServiceAccountName == "" {
+			o.Spec.ServiceAccountName = op.Spec.ServiceAccountName
+			o.Spec.DeprecatedServiceAccount = op.Spec.DeprecatedServiceAccount
+		}
+		if o.Spec.Priority == nil {
+			o.Spec.Priority = op.Spec.Priority
+		}
+		if o.Spec.PreemptionPolicy == nil {
+			o.Spec.PreemptionPolicy = op.Spec.PreemptionPolicy
+		}
+		if o.Spec.NodeName == "" {
+			o.Spec.NodeName = op.Spec.NodeName
+		}
+	}
+	return nil
+}
+
+func needsClusterIP(svc *corev1.Service) bool {
+	return svc.Spec.Type != corev1.ServiceTypeExternalName && svc.Spec.ClusterIP != corev1.ClusterIPNone
+}
+
+func needsNodePorts(svc *corev1.Service) bool {
+	if svc.Spec.Type == corev1.ServiceTypeNodePort {
+		return true
+	}
+	return svc.Spec.Type == corev1.ServiceTypeLoadBalancer && (svc.Spec.AllocateLoadBalancerNodePorts == nil || *svc.Spec.AllocateLoadBalancerNodePorts)
+}
+
+// allocateService assigns the ClusterIP and NodePorts of a new or changed Service; old is nil on create.
+func (s *APIServer) allocateService(svc *corev1.Service, old *corev1.Service) error {
+	gk := schema.GroupKind{Kind: "Service"}
+	fp := field.NewPath("spec")
+	if old != nil {
+		if svc.Spec.ClusterIP == "" && old.Spec.ClusterIP != "" && needsClusterIP(svc) && needsClusterIP(old) {
+			svc.Spec.ClusterIP, svc.Spec.ClusterIPs = old.Spec.ClusterIP, old.Spec.ClusterIPs
+		}
+		// Ports keep their NodePort across updates that leave it unset, as kube-apiserver does.
+		if needsNodePorts(svc) {
+			for i := range svc.Spec.Ports {
+				p := &svc.Spec.Ports[i]
+				if p.NodePort != 0 {
+					continue
+				}
+				for _, op := range old.Spec.Ports {
+					if op.Port == p.Port && op.Protocol == p.Protocol && op.NodePort != 0 {
+						p.NodePort = op.NodePort
+					}
+				}
+			}
+		}
+	}
+	oldIP := ""
+	oldPorts := map[int32]bool{}
+	if old != nil {
+		oldIP = old.Spec.ClusterIP
+		for _, p := range old.Spec.Ports {
+			if p.NodePort != 0 {
+				oldPorts[p.NodePort] = true
+			}
+		}
+	}
+	if needsClusterIP(svc) && (old == nil || svc.Spec.ClusterIP != oldIP) {
+		if svc.Spec.ClusterIP == "" {
+			ip, err := s.ipAlloc.AllocateNext()
+			if err != nil {
+				return apierrors.NewInternalError(fmt.Errorf("failed to allocate a serviceIP: %v", err))
+			}
+			svc.Spec.ClusterIP = ip.String()
+		} else {
+			ip := net.ParseIP(svc.Spec.ClusterIP)
+			if ip == nil {
+				return apierrors.NewInvalid(gk, svc.Name, field.ErrorList{field.Invalid(fp.Child("clusterIP"), svc.Spec.ClusterIP, "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)")})
+			}
+			isKubernetes := svc.Namespace == "default" && svc.Name == "kubernetes" && ip.Equal(s.ipAlloc.First())
+			if !isKubernetes {
+				if err := s.ipAlloc.Allocate(ip); err != nil {
+					return apierrors.NewInvalid(gk, svc.Name, field.ErrorList{field.Invalid(fp.Child("clusterIPs").Index(0), svc.Spec.ClusterIP, err.Error())})
+				}
+			}
+		}
+		svc.Spec.ClusterIPs = []string{svc.Spec.ClusterIP}
+	}
+	if needsClusterIP(svc) && len(svc.Spec.ClusterIPs) == 0 {
+		svc.Spec.ClusterIPs = []string{svc.Spec.ClusterIP}
+	}
+	if svc.Spec.ClusterIP == corev1.ClusterIPNone {
+		svc.Spec.ClusterIPs = []string{corev1.ClusterIPNone}
+	}
+	if needsNodePorts(svc) {
+		seen := map[int32]bool{}
+		for i := range svc.Spec.Ports {
+			p := &svc.Spec.Ports[i]
+			switch {
+			case p.NodePort == 0:
+				port, err := s.portAlloc.AllocateNext()
+				if err != nil {
+					return apierrors.NewInternalError(fmt.Errorf("failed to allocate a nodePort: %v", err))
+				}
+				p.NodePort = int32(port)
+			case oldPorts[p.NodePort] || seen[p.NodePort]:
+				// Already ours (or shared by two protocols of this Service).
+			default:
+				if err := s.portAlloc.Allocate(int(p.NodePort)); err != nil {
+					return apierrors.NewInvalid(gk, svc.Name, field.ErrorList{field.Invalid(fp.Child("ports").Index(i).Child("nodePort"), p.NodePort, err.Error())})
+				}
+			}
+			seen[p.NodePort] = true
+		}
+	} else {
+		for i := range svc.Spec.Ports {
+			svc.Spec.Ports[i].NodePort = 0
+		}
+	}
+	return nil
+}
+
+// releaseAllocations frees what allocateService reserved for obj beyond what old holds (old nil: all of it).
+func (s *APIServer) releaseAllocations(res *resource, obj, old runtime.Object) {
+	svc, ok := obj.(*corev1.Service)
+	if !ok {
+		return
+	}
+	var o *corev1.Service
+	if old != nil {
+		o, _ = old.(*corev1.Service)
+	}
+	if o == nil || o.Spec.ClusterIP != svc.Spec.ClusterIP {
+		if ip := net.ParseIP(svc.Spec.ClusterIP); ip != nil && !(svc.Name == "kubernetes" && svc.Namespace == "default") {
+			s.ipAlloc.Release(ip)
+		}
+	}
+	keep := map[int32]bool{}
+	if o != nil {
+		for _, p := range o.Spec.Ports {
+			keep[p.NodePort] = true
+		}
+	}
+	for _, p := range svc.Spec.Ports {
+		if p.NodePort != 0 && !keep[p.NodePort] {
+			s.portAlloc.Release(int(p.NodePort))
+		}
+	}
+}
+
+// afterDelete frees what a deleted object held.
+func (s *APIServer) afterDelete(res *resource, obj runtime.Object) {
+	s.releaseAllocations(res, obj, nil)
+}
+
+// restoreAllocations marks what stored Services hold as used, after a restart.
+func (s *APIServer) restoreAllocations(svcs []runtime.Object) {
+	for _, o := range svcs {
+		svc := o.(*corev1.Service)
+		if ip := net.ParseIP(svc.Spec.ClusterIP); ip != nil {
+			_ = s.ipAlloc.Allocate(ip)
+		}
+		for _, p := range svc.Spec.Ports {
+			if p.NodePort != 0 {
+				_ = s.portAlloc.Allocate(int(p.NodePort))
+			}
+		}
+	}
+}

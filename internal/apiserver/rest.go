@@ -1,0 +1,805 @@
+package apiserver
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/skiff-sh/skiff/internal/defaults"
+	"github.com/skiff-sh/skiff/internal/storage"
+	"github.com/skiff-sh/skiff/internal/validation"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	utilrand "k8s.io/apimachinery/pkg/util/rand"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+)
+
+func accessor(obj runtime.Object) metav1.Object {
+	m, err := meta.Accessor(obj)
+	if err != nil {
+		panic(fmt.Sprintf("object %T has no metadata: %v", obj, err))
+	}
+	return m
+}
+
+// writeOptions are the query parameters every write shares.
+type writeOptions struct {
+	dryRun  bool
+	manager string
+	// skipFields leaves managedFields alone (server-side apply has already set them).
+	skipFields bool
+}
+
+func parseWriteOptions(r *http.Request) (writeOptions, error) {
+	q := r.URL.Query()
+	var o writeOptions
+	for _, d := range q["dryRun"] {
+		if d != "All" {
+			return o, badRequest("dryRun: Unsupported value: %q: supported values: \"All\"", d)
+		}
+		o.dryRun = true
+	}
+	o.manager = q.Get("fieldManager")
+	if len(o.manager) > 128 {
+		return o, apierrors.NewInvalid(schema.GroupKind{}, "", field.ErrorList{field.TooLong(field.NewPath("fieldManager"), "", 128)})
+	}
+	if o.manager == "" {
+		ua := r.Header.Get("User-Agent")
+		if i := strings.Index(ua, "/"); i >= 0 {
+			ua = ua[:i]
+		}
+		o.manager = ua
+		if len(o.manager) > 128 {
+			o.manager = o.manager[:128]
+		}
+	}
+	return o, nil
+}
+
+func (s *APIServer) serveResource(w http.ResponseWriter, r *http.Request, ri requestInfo) {
+	if ri.Resource == "bindings" && ri.Group == "" && ri.Verb == "create" {
+		s.serveBindingCollection(w, r, ri)
+		return
+	}
+	res := s.lookup(ri)
+	if res == nil || (!res.Namespaced && ri.Namespace != "") {
+		s.writeError(w, r, notFoundPath(), schema.GroupResource{}, "")
+		return
+	}
+	gr := res.GroupResource()
+	if ri.Subresource != "" {
+		s.serveSubresource(w, r, ri, res)
+		return
+	}
+	var err error
+	switch ri.Verb {
+	case "get":
+		err = s.get(w, r, ri, res)
+	case "list":
+		err = s.list(w, r, ri, res)
+	case "watch":
+		err = s.watch(w, r, ri, res)
+	case "create":
+		if ri.Name != "" {
+			err = apierrors.NewMethodNotSupported(gr, "create")
+			break
+		}
+		err = s.create(w, r, ri, res)
+	case "update":
+		err = s.update(w, r, ri, res)
+	case "patch":
+		err = s.patch(w, r, ri, res, "")
+	case "delete":
+		err = s.delete(w, r, ri, res)
+	case "deletecollection":
+		if !hasVerb(res.VerbList(), "deletecollection") {
+			err = apierrors.NewMethodNotSupported(gr, "delete")
+			break
+		}
+		err = s.deleteCollection(w, r, ri, res)
+	default:
+		err = apierrors.NewMethodNotSupported(gr, r.Method)
+	}
+	if err != nil {
+		s.writeError(w, r, err, gr, ri.Name)
+	}
+}
+
+func hasVerb(verbs []string, v string) bool {
+	for _, x := range verbs {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *APIServer) get(w http.ResponseWriter, r *http.Request, ri requestInfo, res *resource) error {
+	obj, err := s.store.Get(r.Context(), res.keys.Key(ri.Namespace, ri.Name), res.New)
+	if err != nil {
+		return err
+	}
+	return s.respondObject(w, r, res, http.StatusOK, obj)
+}
+
+// respondObject writes one object in the negotiated form (object, Table or PartialObjectMetadata).
+func (s *APIServer) respondObject(w http.ResponseWriter, r *http.Request, res *resource, code int, obj runtime.Object) error {
+	n, ok := negotiate(r)
+	if !ok {
+		return errNotAcceptable(r.Header.Get("Accept"))
+	}
+	switch n.kind {
+	case outTable:
+		t, err := s.toTable(r, res, []runtime.Object{obj}, accessor(obj).GetResourceVersion(), "", nil)
+		if err != nil {
+			return err
+		}
+		s.writeObject(w, r, code, t)
+		return nil
+	case outPartialMetadata:
+		s.writeObject(w, r, code, partialMetadata(obj, res))
+		return nil
+	}
+	s.codecs.setTypeMeta(obj)
+	s.writeObject(w, r, code, obj)
+	return nil
+}
+
+func partialMetadata(obj runtime.Object, res *resource) *metav1.PartialObjectMetadata {
+	p := &metav1.PartialObjectMetadata{
+		TypeMeta: metav1.TypeMeta{APIVersion: "meta.k8s.io/v1", Kind: "PartialObjectMetadata"},
+	}
+	if oma, ok := obj.(metav1.ObjectMetaAccessor); ok {
+		if om, ok := oma.GetObjectMeta().(*metav1.ObjectMeta); ok {
+			p.ObjectMeta = *om
+		}
+	}
+	return p
+}
+
+// filter is a compiled label and field selector for one resource.
+type filter struct {
+	label labels.Selector
+	field fields.Selector
+	res   *resource
+}
+
+func (f *filter) empty() bool { return f.label.Empty() && f.field.Empty() }
+
+func (f *filter) match(obj runtime.Object) bool {
+	m := accessor(obj)
+	if !f.label.Empty() && !f.label.Matches(labels.Set(m.GetLabels())) {
+		return false
+	}
+	if !f.field.Empty() && !f.field.Matches(f.res.FieldSet(obj, m)) {
+		return false
+	}
+	return true
+}
+
+func (s *APIServer) parseFilter(r *http.Request, res *resource) (*filter, error) {
+	q := r.URL.Query()
+	ls, err := labels.Parse(q.Get("labelSelector"))
+	if err != nil {
+		return nil, badRequest("unable to parse requirement: %v", err)
+	}
+	fs, err := fields.ParseSelector(q.Get("fieldSelector"))
+	if err != nil {
+		return nil, badRequest("%v", err)
+	}
+	sample := res.New()
+	for _, req := range fs.Requirements() {
+		if !res.SupportsField(sample, req.Field) {
+			return nil, badRequest("field label not supported: %s", req.Field)
+		}
+	}
+	return &filter{label: ls, field: fs, res: res}, nil
+}
+
+// continueToken is kube-apiserver's list continuation format.
+type continueToken struct {
+	APIVersion      string `json:"v"`
+	ResourceVersion int64  `json:"rv"`
+	StartKey        string `json:"start"`
+}
+
+func encodeContinue(rev int64, key, prefix string) string {
+	b, _ := json.Marshal(continueToken{APIVersion: "meta.k8s.io/v1", ResourceVersion: rev, StartKey: strings.TrimPrefix(key, prefix)})
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeContinue(tok, prefix string) (int64, string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(tok)
+	if err != nil {
+		return 0, "", err
+	}
+	var ct continueToken
+	if err := json.Unmarshal(b, &ct); err != nil {
+		return 0, "", err
+	}
+	if ct.APIVersion != "meta.k8s.io/v1" || ct.ResourceVersion <= 0 || strings.Contains(ct.StartKey, "..") {
+		return 0, "", errors.New("invalid continue token")
+	}
+	return ct.ResourceVersion, prefix + ct.StartKey, nil
+}
+
+func parseRV(s string) (int64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || v < 0 {
+		return 0, apierrors.NewBadRequest(fmt.Sprintf("invalid resource version: %q", s))
+	}
+	return v, nil
+}
+
+func (s *APIServer) list(w http.ResponseWriter, r *http.Request, ri requestInfo, res *resource) error {
+	q := r.URL.Query()
+	f, err := s.parseFilter(r, res)
+	if err != nil {
+		return err
+	}
+	n, ok := negotiate(r)
+	if !ok {
+		return errNotAcceptable(r.Header.Get("Accept"))
+	}
+	rvStr, rvMatch, cont := q.Get("resourceVersion"), q.Get("resourceVersionMatch"), q.Get("continue")
+	rv, err := parseRV(rvStr)
+	if err != nil {
+		return err
+	}
+	var limit int64
+	if l := q.Get("limit"); l != "" {
+		if limit, err = strconv.ParseInt(l, 10, 64); err != nil || limit < 0 {
+			return badRequest("invalid limit: %q", l)
+		}
+	}
+	switch rvMatch {
+	case "", "NotOlderThan", "Exact":
+	default:
+		return apierrors.NewInvalid(schema.GroupKind{Group: "meta.k8s.io", Kind: "ListOptions"}, "", field.ErrorList{
+			field.NotSupported(field.NewPath("resourceVersionMatch"), rvMatch, []string{"Exact", "NotOlderThan", ""})})
+	}
+	if rvMatch != "" && rvStr == "" {
+		return apierrors.NewInvalid(schema.GroupKind{Group: "meta.k8s.io", Kind: "ListOptions"}, "", field.ErrorList{
+			field.Forbidden(field.NewPath("resourceVersionMatch"), "resourceVersionMatch is forbidden unless resourceVersion is provided")})
+	}
+	prefix := res.keys.Prefix(ri.Namespace)
+	var items []runtime.Object
+	var listRV int64
+	var next string
+	var remaining *int64
+	fromCache := cont == "" && ((rvStr == "0" && rvMatch != "Exact") || (rvMatch == "NotOlderThan" && rv > 0 && rv <= res.cacher.Revision()))
+	if fromCache {
+		var match func(runtime.Object) bool
+		if !f.empty() {
+			match = f.match
+		}
+		items, listRV = res.cacher.List(prefix, match)
+	} else {
+		opts := storage.ListOptions{Limit: limit}
+		if !f.empty() {
+			opts.Filter = f.match
+		}
+		if cont != "" {
+			crv, start, err := decodeContinue(cont, prefix)
+			if err != nil {
+				return badRequest("invalid continue token: %v", err)
+			}
+			opts.Revision, opts.StartKey = crv, start
+		} else if rvMatch == "Exact" {
+			opts.Revision = rv
+		}
+		lr, err := s.store.List(r.Context(), prefix, opts, res.New)
+		if err != nil {
+			var ee *storage.ExpiredError
+			if errors.As(err, &ee) && cont != "" {
+				return apierrors.NewResourceExpired("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.")
+			}
+			return err
+		}
+		items, listRV = lr.Items, lr.Revision
+		if lr.NextKey != "" {
+			next = encodeContinue(listRV, lr.NextKey, prefix)
+			if f.empty() {
+				rem := lr.Remaining
+				remaining = &rem
+			}
+		}
+	}
+	rvOut := strconv.FormatInt(listRV, 10)
+	switch n.kind {
+	case outTable:
+		t, err := s.toTable(r, res, items, rvOut, next, remaining)
+		if err != nil {
+			return err
+		}
+		s.writeObject(w, r, http.StatusOK, t)
+		return nil
+	case outPartialMetadata:
+		pl := &metav1.PartialObjectMetadataList{TypeMeta: metav1.TypeMeta{APIVersion: "meta.k8s.io/v1", Kind: "PartialObjectMetadataList"}}
+		pl.ResourceVersion, pl.Continue, pl.RemainingItemCount = rvOut, next, remaining
+		for _, o := range items {
+			pl.Items = append(pl.Items, *partialMetadata(o, res))
+		}
+		s.writeObject(w, r, http.StatusOK, pl)
+		return nil
+	}
+	list := res.NewList()
+	if err := meta.SetList(list, items); err != nil {
+		return err
+	}
+	lm, err := meta.ListAccessor(list)
+	if err != nil {
+		return err
+	}
+	lm.SetResourceVersion(rvOut)
+	lm.SetContinue(next)
+	lm.SetRemainingItemCount(remaining)
+	s.codecs.setTypeMeta(list)
+	s.writeObject(w, r, http.StatusOK, list)
+	return nil
+}
+
+func (s *APIServer) create(w http.ResponseWriter, r *http.Request, ri requestInfo, res *resource) error {
+	wo, err := parseWriteOptions(r)
+	if err != nil {
+		return err
+	}
+	data, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	obj, err := s.codecs.decodeBody(w, r, data, res.New(), res.GVK())
+	if err != nil {
+		return err
+	}
+	out, err := s.createObject(r.Context(), res, ri.Namespace, obj, wo, true)
+	if err != nil {
+		return err
+	}
+	return s.respondObject(w, r, res, http.StatusCreated, out)
+}
+
+// createObject runs the create path: server metadata, defaults, admission, validation, managed fields, storage.
+func (s *APIServer) createObject(ctx context.Context, res *resource, ns string, obj runtime.Object, wo writeOptions, trackFields bool) (runtime.Object, error) {
+	m := accessor(obj)
+	if res.Namespaced {
+		if m.GetNamespace() == "" {
+			m.SetNamespace(ns)
+		} else if ns != "" && m.GetNamespace() != ns {
+			return nil, badRequest("the namespace of the provided object does not match the namespace sent on the request")
+		}
+		if m.GetNamespace() == "" {
+			return nil, badRequest("the namespace of the provided object is missing")
+		}
+	} else {
+		m.SetNamespace("")
+	}
+	if m.GetName() == "" && m.GetGenerateName() != "" {
+		m.SetName(m.GetGenerateName() + utilrand.String(5))
+	}
+	res.ResetStatus(obj)
+	// Defaults first: some defaults apply only to objects that look new (no uid yet).
+	m.SetUID("")
+	m.SetResourceVersion("")
+	defaults.Apply(obj)
+	now := metav1.NewTime(s.clock.Now().Truncate(1e9))
+	m.SetUID(uuidNew())
+	m.SetCreationTimestamp(now)
+	m.SetDeletionTimestamp(nil)
+	m.SetDeletionGracePeriodSeconds(nil)
+	m.SetResourceVersion("")
+	m.SetSelfLink("")
+	if res.Generation {
+		m.SetGeneration(1)
+	} else {
+		m.SetGeneration(0)
+	}
+	if err := s.admitCreate(ctx, res, obj); err != nil {
+		return nil, err
+	}
+	if errs := validation.ValidateCreate(obj); len(errs) > 0 {
+		s.releaseAllocations(res, obj, nil)
+		return nil, apierrors.NewInvalid(res.GVK().GroupKind(), m.GetName(), errs)
+	}
+	if trackFields {
+		fm, err := s.fieldManager(res, "")
+		if err != nil {
+			return nil, err
+		}
+		if out, err := fm.Update(res.New(), obj, wo.manager); err == nil {
+			obj = out
+			m = accessor(obj)
+		}
+	}
+	if wo.dryRun {
+		s.releaseAllocations(res, obj, nil)
+		return obj, nil
+	}
+	out, err := s.store.Create(ctx, res.keys.Key(m.GetNamespace(), m.GetName()), obj)
+	if err != nil {
+		s.releaseAllocations(res, obj, nil)
+		return nil, err
+	}
+	return out, nil
+}
+
+func uuidNew() typesUID { return typesUID(uuid.NewString()) }
+
+func (s *APIServer) update(w http.ResponseWriter, r *http.Request, ri requestInfo, res *resource) error {
+	wo, err := parseWriteOptions(r)
+	if err != nil {
+		return err
+	}
+	data, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	obj, err := s.codecs.decodeBody(w, r, data, res.New(), res.GVK())
+	if err != nil {
+		return err
+	}
+	m := accessor(obj)
+	if m.GetName() != ri.Name {
+		return badRequest("the name of the object (%s) does not match the name on the URL (%s)", m.GetName(), ri.Name)
+	}
+	if res.Namespaced && m.GetNamespace() != "" && m.GetNamespace() != ri.Namespace {
+		return badRequest("the namespace of the provided object does not match the namespace sent on the request")
+	}
+	out, err := s.updateObject(r.Context(), res, ri.Namespace, ri.Name, "", wo, func(cur runtime.Object) (runtime.Object, error) {
+		return obj.DeepCopyObject(), nil
+	})
+	if err != nil {
+		return err
+	}
+	return s.respondObject(w, r, res, http.StatusOK, out)
+}
+
+// errDryRun carries the would-be result of a dry-run update out of GuaranteedUpdate.
+type errDryRun struct{ obj runtime.Object }
+
+func (e *errDryRun) Error() string { return "dry run" }
+
+// updateObject runs the update path on the stored object: mutate builds the new object from a copy of the current one.
+func (s *APIServer) updateObject(ctx context.Context, res *resource, ns, name, sub string, wo writeOptions, mutate func(cur runtime.Object) (runtime.Object, error)) (runtime.Object, error) {
+	key := res.keys.Key(ns, name)
+	var deleteAfter bool
+	out, err := s.store.GuaranteedUpdate(ctx, key, res.New, func(cur runtime.Object) (runtime.Object, error) {
+		deleteAfter = false
+		newObj, err := mutate(cur.DeepCopyObject())
+		if err != nil {
+			return nil, err
+		}
+		nm, om := accessor(newObj), accessor(cur)
+		if rv := nm.GetResourceVersion(); rv != "" && rv != om.GetResourceVersion() {
+			return nil, apierrors.NewConflict(res.GroupResource(), name, errors.New(optimisticLockMsg))
+		}
+		if uid := nm.GetUID(); uid != "" && uid != om.GetUID() {
+			return nil, apierrors.NewConflict(res.GroupResource(), name, fmt.Errorf("Precondition failed: UID in precondition: %v, UID in object meta: %v", uid, om.GetUID()))
+		}
+		nm.SetUID(om.GetUID())
+		nm.SetName(om.GetName())
+		nm.SetNamespace(om.GetNamespace())
+		nm.SetCreationTimestamp(om.GetCreationTimestamp())
+		nm.SetDeletionTimestamp(om.GetDeletionTimestamp())
+		nm.SetDeletionGracePeriodSeconds(om.GetDeletionGracePeriodSeconds())
+		nm.SetGeneration(om.GetGeneration())
+		nm.SetResourceVersion(om.GetResourceVersion())
+		nm.SetSelfLink("")
+		switch sub {
+		case "":
+			res.KeepStatus(newObj, cur)
+		case "status":
+			mf := nm.GetManagedFields()
+			newObj = res.KeepSpec(newObj, cur)
+			nm = accessor(newObj)
+			nm.SetManagedFields(mf)
+		}
+		defaults.Apply(newObj)
+		if res.Generation && sub == "" && om.GetDeletionTimestamp() == nil && specChanged(newObj, cur) {
+			nm.SetGeneration(om.GetGeneration() + 1)
+		}
+		if err := s.admitUpdate(ctx, res, newObj, cur); err != nil {
+			return nil, err
+		}
+		var errs field.ErrorList
+		if sub == "status" {
+			errs = validation.ValidateStatusUpdate(newObj, cur)
+		} else {
+			errs = validation.ValidateUpdate(newObj, cur)
+		}
+		if len(errs) > 0 {
+			s.releaseAllocations(res, newObj, cur)
+			return nil, apierrors.NewInvalid(res.GVK().GroupKind(), name, errs)
+		}
+		if fm, err := s.fieldManager(res, sub); err == nil && !wo.skipFields {
+			if tracked, err := fm.Update(cur, newObj, wo.manager); err == nil {
+				newObj = tracked
+				nm = accessor(newObj)
+			}
+		}
+		if nm.GetDeletionTimestamp() != nil && len(nm.GetFinalizers()) == 0 && len(om.GetFinalizers()) > 0 {
+			if g := nm.GetDeletionGracePeriodSeconds(); g == nil || *g == 0 {
+				deleteAfter = true
+			}
+		}
+		if wo.dryRun {
+			return nil, &errDryRun{obj: newObj}
+		}
+		return newObj, nil
+	})
+	var dr *errDryRun
+	if errors.As(err, &dr) {
+		return dr.obj, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if deleteAfter {
+		rv, _ := strconv.ParseInt(accessor(out).GetResourceVersion(), 10, 64)
+		if del, err := s.store.Delete(ctx, key, rv, res.New); err == nil {
+			s.afterDelete(res, del)
+			return del, nil
+		}
+	}
+	return out, nil
+}
+
+// deleteOptions reads DeleteOptions from the body (JSON or protobuf) and the query.
+func (s *APIServer) deleteOptions(r *http.Request) (*metav1.DeleteOptions, error) {
+	opts := &metav1.DeleteOptions{}
+	data, err := readBody(r)
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > 0 {
+		// Bodies without kind/apiVersion (kubectl delete sends {"propagationPolicy":...}) default to v1 DeleteOptions,
+		// which the client-go scheme registers (it has no meta.k8s.io/v1 DeleteOptions).
+		gvk := schema.GroupVersion{Version: "v1"}.WithKind("DeleteOptions")
+		var obj runtime.Object
+		switch ct := contentType(r); ct {
+		case mediaProtobuf:
+			obj, _, err = s.codecs.pb.Decode(data, &gvk, opts)
+		default:
+			obj, _, err = s.codecs.json.Decode(data, &gvk, opts)
+			if runtime.IsNotRegisteredError(err) {
+				// An explicit "apiVersion":"meta.k8s.io/v1" body: DeleteOptions is a plain struct.
+				obj, err = opts, json.Unmarshal(data, opts)
+			}
+		}
+		if err != nil {
+			return nil, badRequest("DeleteOptions: %v", err)
+		}
+		if o, ok := obj.(*metav1.DeleteOptions); ok {
+			opts = o
+		}
+	}
+	q := r.URL.Query()
+	if g := q.Get("gracePeriodSeconds"); g != "" {
+		v, err := strconv.ParseInt(g, 10, 64)
+		if err != nil {
+			return nil, badRequest("invalid gracePeriodSeconds %q", g)
+		}
+		opts.GracePeriodSeconds = &v
+	}
+	if p := q.Get("propagationPolicy"); p != "" {
+		pp := metav1.DeletionPropagation(p)
+		opts.PropagationPolicy = &pp
+	}
+	if q.Get("orphanDependents") != "" {
+		b := q.Get("orphanDependents") == "true"
+		opts.OrphanDependents = &b
+	}
+	for _, d := range q["dryRun"] {
+		opts.DryRun = append(opts.DryRun, d)
+	}
+	var errs field.ErrorList
+	if opts.PropagationPolicy != nil {
+		switch *opts.PropagationPolicy {
+		case metav1.DeletePropagationBackground, metav1.DeletePropagationForeground, metav1.DeletePropagationOrphan:
+		default:
+			errs = append(errs, field.NotSupported(field.NewPath("propagationPolicy"), *opts.PropagationPolicy, []string{"Foreground", "Background", "Orphan", "nil"}))
+		}
+		if opts.OrphanDependents != nil {
+			errs = append(errs, field.Invalid(field.NewPath("propagationPolicy"), *opts.PropagationPolicy, "orphanDependents and deletionPropagation cannot be both set"))
+		}
+	}
+	if opts.GracePeriodSeconds != nil && *opts.GracePeriodSeconds < 0 {
+		errs = append(errs, field.Invalid(field.NewPath("gracePeriodSeconds"), *opts.GracePeriodSeconds, "must be greater than or equal to 0"))
+	}
+	for _, d := range opts.DryRun {
+		if d != "All" {
+			errs = append(errs, field.NotSupported(field.NewPath("dryRun"), d, []string{"All"}))
+		}
+	}
+	if len(errs) > 0 {
+		return nil, apierrors.NewInvalid(schema.GroupKind{Group: "meta.k8s.io", Kind: "DeleteOptions"}, "", errs)
+	}
+	return opts, nil
+}
+
+func (s *APIServer) delete(w http.ResponseWriter, r *http.Request, ri requestInfo, res *resource) error {
+	opts, err := s.deleteOptions(r)
+	if err != nil {
+		return err
+	}
+	out, err := s.deleteObject(r.Context(), res, ri.Namespace, ri.Name, opts)
+	if err != nil {
+		return err
+	}
+	return s.respondObject(w, r, res, http.StatusOK, out)
+}
+
+// deleteObject deletes one object, or marks it for deletion when finalizers or a grace period must run first.
+func (s *APIServer) deleteObject(ctx context.Context, res *resource, ns, name string, opts *metav1.DeleteOptions) (runtime.Object, error) {
+	key := res.keys.Key(ns, name)
+	dryRun := len(opts.DryRun) > 0
+	for attempt := 0; ; attempt++ {
+		cur, err := s.store.Get(ctx, key, res.New)
+		if err != nil {
+			return nil, err
+		}
+		m := accessor(cur)
+		if p := opts.Preconditions; p != nil {
+			if p.UID != nil && *p.UID != m.GetUID() {
+				return nil, apierrors.NewConflict(res.GroupResource(), name, fmt.Errorf("Precondition failed: UID in precondition: %v, UID in object meta: %v", *p.UID, m.GetUID()))
+			}
+			if p.ResourceVersion != nil && *p.ResourceVersion != m.GetResourceVersion() {
+				return nil, apierrors.NewConflict(res.GroupResource(), name, fmt.Errorf("Precondition failed: ResourceVersion in precondition: %v, ResourceVersion in object meta: %v", *p.ResourceVersion, m.GetResourceVersion()))
+			}
+		}
+		grace := s.gracePeriod(res, cur, opts)
+		addFinalizer := ""
+		policy := propagation(res, opts)
+		switch policy {
+		case metav1.DeletePropagationOrphan:
+			addFinalizer = metav1.FinalizerOrphanDependents
+		case metav1.DeletePropagationForeground:
+			addFinalizer = metav1.FinalizerDeleteDependents
+		}
+		isNamespace := res.Kind == "Namespace" && res.GVR.Group == ""
+		pending := len(m.GetFinalizers()) > 0 || addFinalizer != "" && !(m.GetDeletionTimestamp() != nil) || grace > 0 || isNamespace && namespaceHasFinalizers(cur)
+		if m.GetDeletionTimestamp() != nil && grace == 0 && len(m.GetFinalizers()) == 0 && !(isNamespace && namespaceHasFinalizers(cur)) {
+			pending = false
+		}
+		if !pending {
+			if dryRun {
+				return cur, nil
+			}
+			rv, _ := strconv.ParseInt(m.GetResourceVersion(), 10, 64)
+			del, err := s.store.Delete(ctx, key, rv, res.New)
+			if errors.Is(err, storage.ErrConflict) && attempt < 10 {
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			s.afterDelete(res, del)
+			return del, nil
+		}
+		wo := writeOptions{dryRun: dryRun, manager: ""}
+		return s.updateObject(ctx, res, ns, name, "delete", wo, func(obj runtime.Object) (runtime.Object, error) {
+			om := accessor(obj)
+			now := s.clock.Now()
+			if om.GetDeletionTimestamp() == nil {
+				ts := metav1.NewTime(now.Add(secondsDuration(grace)).Truncate(1e9))
+				om.SetDeletionTimestamp(&ts)
+				g := grace
+				om.SetDeletionGracePeriodSeconds(&g)
+			} else if cg := om.GetDeletionGracePeriodSeconds(); cg != nil && grace < *cg {
+				// A shorter grace period may replace a longer one, as kube-apiserver allows.
+				ts := metav1.NewTime(now.Add(secondsDuration(grace)).Truncate(1e9))
+				if ts.Before(om.GetDeletionTimestamp()) {
+					om.SetDeletionTimestamp(&ts)
+				}
+				g := grace
+				om.SetDeletionGracePeriodSeconds(&g)
+			}
+			if addFinalizer != "" {
+				fins := om.GetFinalizers()
+				var kept []string
+				for _, f := range fins {
+					if f != metav1.FinalizerOrphanDependents && f != metav1.FinalizerDeleteDependents {
+						kept = append(kept, f)
+					}
+				}
+				om.SetFinalizers(append(kept, addFinalizer))
+			}
+			if ns, ok := obj.(*corev1.Namespace); ok {
+				ns.Status.Phase = corev1.NamespaceTerminating
+			}
+			return obj, nil
+		})
+	}
+}
+
+func namespaceHasFinalizers(obj runtime.Object) bool {
+	ns, ok := obj.(*corev1.Namespace)
+	return ok && len(ns.Spec.Finalizers) > 0
+}
+
+// propagation returns the effective propagation policy of a delete.
+func propagation(res *resource, opts *metav1.DeleteOptions) metav1.DeletionPropagation {
+	if opts.PropagationPolicy != nil {
+		return *opts.PropagationPolicy
+	}
+	if opts.OrphanDependents != nil {
+		if *opts.OrphanDependents {
+			return metav1.DeletePropagationOrphan
+		}
+		return metav1.DeletePropagationBackground
+	}
+	return metav1.DeletePropagationBackground
+}
+
+// gracePeriod returns how long deletion waits; only pods on a node wait.
+func (s *APIServer) gracePeriod(res *resource, obj runtime.Object, opts *metav1.DeleteOptions) int64 {
+	pod, ok := obj.(*corev1.Pod)
+	if !ok {
+		return 0
+	}
+	if pod.Spec.NodeName == "" || pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed {
+		return 0
+	}
+	if opts.GracePeriodSeconds != nil {
+		return *opts.GracePeriodSeconds
+	}
+	if g := pod.DeletionGracePeriodSeconds; g != nil {
+		return *g
+	}
+	if pod.Spec.TerminationGracePeriodSeconds != nil {
+		return *pod.Spec.TerminationGracePeriodSeconds
+	}
+	return 30
+}
+
+func (s *APIServer) deleteCollection(w http.ResponseWriter, r *http.Request, ri requestInfo, res *resource) error {
+	f, err := s.parseFilter(r, res)
+	if err != nil {
+		return err
+	}
+	opts, err := s.deleteOptions(r)
+	if err != nil {
+		return err
+	}
+	lo := storage.ListOptions{}
+	if !f.empty() {
+		lo.Filter = f.match
+	}
+	lr, err := s.store.List(r.Context(), res.keys.Prefix(ri.Namespace), lo, res.New)
+	if err != nil {
+		return err
+	}
+	var deleted []runtime.Object
+	for _, o := range lr.Items {
+		m := accessor(o)
+		out, err := s.deleteObject(r.Context(), res, m.GetNamespace(), m.GetName(), opts)
+		if err != nil && !apierrors.IsNotFound(toAPIError(err, res.GroupResource(), m.GetName())) {
+			return err
+		}
+		if out != nil {
+			deleted = append(deleted, out)
+		}
+	}
+	list := res.NewList()
+	if err := meta.SetList(list, deleted); err != nil {
+		return err
+	}
+	s.codecs.setTypeMeta(list)
+	s.writeObject(w, r, http.StatusOK, list)
+	return nil
+}

@@ -1,0 +1,286 @@
+package apiserver
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/skiff-sh/skiff/internal/clock"
+	"github.com/skiff-sh/skiff/internal/registry"
+	"github.com/skiff-sh/skiff/internal/storage"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/managedfields"
+	"k8s.io/client-go/applyconfigurations"
+	"k8s.io/client-go/kubernetes/scheme"
+)
+
+// Config configures an APIServer.
+type Config struct {
+	Store *storage.Store
+	// ServiceCIDR is where ClusterIPs come from; its first address belongs to the kubernetes Service.
+	ServiceCIDR *net.IPNet
+	// NodePortRange is the inclusive range of NodePorts, default 30000-32767.
+	NodePortMin, NodePortMax int
+	// AdvertiseAddress and SecurePort are where the kubernetes Service's endpoints point.
+	AdvertiseAddress net.IP
+	SecurePort       int
+	// Clock is the time source; nil means the system clock.
+	Clock clock.Clock
+	Log   *slog.Logger
+	// OpenAPI serves /openapi/v2 and /openapi/v3; nil means 404.
+	OpenAPI http.Handler
+	// Version is what /version reports.
+	GitVersion string
+}
+
+// APIServer serves the Kubernetes REST API from a Store.
+type APIServer struct {
+	cfg    Config
+	log    *slog.Logger
+	clock  clock.Clock
+	store  *storage.Store
+	scheme *runtime.Scheme
+	codecs *codecs
+	tc     managedfields.TypeConverter
+
+	resources []*resource
+	byGVR     map[schema.GroupVersionResource]*resource
+	// byGroupResource finds the storage of a resource whatever the version asked.
+	byGR map[schema.GroupResource]*resource
+
+	ipAlloc   *ipAllocator
+	portAlloc *portAllocator
+
+	ready    atomic.Bool
+	inflight sync.WaitGroup
+	// stopping is closed when shutdown starts; watches end on it.
+	stopping chan struct{}
+	stopOnce sync.Once
+
+	discoveryOnce sync.Once
+	discovery     *discoveryDocs
+
+	// Set before Run by the code that serves other paths (kubelet proxy, metrics).
+	extraPodSubresources []subresourceInfo
+	extraGroups          []extraGroup
+	subresourceHook      func(w http.ResponseWriter, r *http.Request, ri requestInfo) bool
+}
+
+// resource is one served resource with its storage.
+type resource struct {
+	*registry.Resource
+	keys   storage.KeyFunc
+	cacher *storage.Cacher
+
+	fmOnce sync.Once
+	fm     map[string]*managedfields.FieldManager // by subresource ("" main)
+	fmErr  error
+}
+
+var registerMetaOnce sync.Once
+
+// New returns an API server for cfg; Run must be called before it is ready.
+func New(cfg Config) (*APIServer, error) {
+	if cfg.Store == nil {
+		return nil, fmt.Errorf("apiserver: Config.Store is required")
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = clock.Real{}
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if cfg.ServiceCIDR == nil {
+		_, cfg.ServiceCIDR, _ = net.ParseCIDR("10.43.0.0/16")
+	}
+	if cfg.NodePortMin == 0 {
+		cfg.NodePortMin, cfg.NodePortMax = 30000, 32767
+	}
+	if cfg.GitVersion == "" {
+		cfg.GitVersion = "v1.32.4-skiff"
+	}
+	registerMetaOnce.Do(func() {
+		// Bodies may name meta.k8s.io/v1 for DeleteOptions and friends; client-go's scheme knows them only per API group.
+		metav1.AddToGroupVersion(scheme.Scheme, metav1.SchemeGroupVersion)
+		_ = metav1.AddMetaToScheme(scheme.Scheme)
+	})
+	s := &APIServer{
+		cfg:      cfg,
+		log:      cfg.Log,
+		clock:    cfg.Clock,
+		store:    cfg.Store,
+		scheme:   scheme.Scheme,
+		codecs:   newCodecs(scheme.Scheme),
+		byGVR:    map[schema.GroupVersionResource]*resource{},
+		byGR:     map[schema.GroupResource]*resource{},
+		stopping: make(chan struct{}),
+	}
+	s.tc = applyconfigurations.NewTypeConverter(scheme.Scheme)
+	for _, r := range registry.Resources() {
+		res := &resource{Resource: r, keys: storage.KeyFunc{GR: r.GroupResource(), Namespaced: r.Namespaced}}
+		res.cacher = storage.NewCacher(cfg.Store, res.keys.Prefix(""), r.New, cfg.Log)
+		s.resources = append(s.resources, res)
+		s.byGVR[r.GVR] = res
+		s.byGR[r.GroupResource()] = res
+	}
+	s.ipAlloc = newIPAllocator(cfg.ServiceCIDR)
+	s.portAlloc = newPortAllocator(cfg.NodePortMin, cfg.NodePortMax)
+	return s, nil
+}
+
+// Run starts the watch caches, bootstraps the default objects and serves until ctx ends.
+// It returns once every cache has stopped.
+func (s *APIServer) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	for _, r := range s.resources {
+		wg.Add(1)
+		go func(r *resource) {
+			defer wg.Done()
+			_ = r.cacher.Run(ctx)
+		}(r)
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.progressLoop(ctx)
+	}()
+	err := s.bootstrap(ctx)
+	if err == nil {
+		for _, r := range s.resources {
+			if err = r.cacher.WaitReady(ctx); err != nil {
+				break
+			}
+		}
+	}
+	if err == nil {
+		s.ready.Store(true)
+	} else if ctx.Err() == nil {
+		s.log.Error("apiserver: bootstrap failed", "err", err)
+	}
+	<-ctx.Done()
+	s.ready.Store(false)
+	wg.Wait()
+	return err
+}
+
+// progressLoop asks etcd to report the current revision on the cachers' watch stream, so that idle caches stay fresh.
+func (s *APIServer) progressLoop(ctx context.Context) {
+	t := s.clock.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C():
+			_ = s.store.Client().RequestProgress(watchCtx(ctx))
+		}
+	}
+}
+
+// Ready reports whether the server has loaded its caches and storage answers.
+func (s *APIServer) Ready() bool { return s.ready.Load() }
+
+// Shutdown ends watches and waits for in-flight requests (until ctx ends).
+func (s *APIServer) Shutdown(ctx context.Context) {
+	s.stopOnce.Do(func() { close(s.stopping) })
+	done := make(chan struct{})
+	go func() { s.inflight.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+}
+
+// Handler returns the HTTP handler of the API (authentication is added by the caller).
+func (s *APIServer) Handler() http.Handler {
+	return http.HandlerFunc(s.serve)
+}
+
+func (s *APIServer) serve(w http.ResponseWriter, r *http.Request) {
+	s.inflight.Add(1)
+	defer s.inflight.Done()
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.log.Error("panic serving request", "method", r.Method, "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+			s.writeError(w, r, apierrors.NewInternalError(fmt.Errorf("%v", v)), schema.GroupResource{}, "")
+		}
+	}()
+	path := r.URL.Path
+	switch {
+	case path == "/version" || path == "/version/":
+		s.serveVersion(w, r)
+		return
+	case path == "/healthz" || path == "/livez" || strings.HasPrefix(path, "/healthz/") || strings.HasPrefix(path, "/livez/"):
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok"))
+		return
+	case path == "/readyz" || strings.HasPrefix(path, "/readyz/"):
+		s.serveReadyz(w, r)
+		return
+	case path == "/api" || path == "/api/":
+		s.serveAPIRoot(w, r)
+		return
+	case path == "/apis" || path == "/apis/":
+		s.serveAPIsRoot(w, r)
+		return
+	case strings.HasPrefix(path, "/openapi/"):
+		if s.cfg.OpenAPI != nil {
+			s.cfg.OpenAPI.ServeHTTP(w, r)
+			return
+		}
+	}
+	ri, ok := parseRequestInfo(r)
+	if !ok {
+		if g, found := strings.CutPrefix(strings.Trim(path, "/"), "apis/"); found && !strings.Contains(g, "/") && s.serveGroup(w, r, g) {
+			return
+		}
+		s.writeError(w, r, notFoundPath(), schema.GroupResource{}, "")
+		return
+	}
+	if !ri.IsResource {
+		s.serveGroupVersion(w, r, ri)
+		return
+	}
+	s.serveResource(w, r, ri)
+}
+
+func (s *APIServer) serveReadyz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	select {
+	case <-s.stopping:
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte("[-]shutdown failed: server is shutting down\nreadyz check failed\n"))
+		return
+	default:
+	}
+	if !s.ready.Load() {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte("[-]etcd failed: storage not ready\nreadyz check failed\n"))
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if _, err := s.store.CurrentRevision(ctx); err != nil {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = fmt.Fprintf(w, "[-]etcd failed: %v\nreadyz check failed\n", err)
+		return
+	}
+	_, _ = w.Write([]byte("ok"))
+}
+
+func (s *APIServer) lookup(ri requestInfo) *resource {
+	return s.byGVR[schema.GroupVersionResource{Group: ri.Group, Version: ri.Version, Resource: ri.Resource}]
+}

@@ -1,0 +1,65 @@
+package apiserver
+
+import (
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"reflect"
+	goruntime "runtime"
+	"strconv"
+	"time"
+
+	"github.com/skiff-sh/skiff/internal/registry"
+	"github.com/skiff-sh/skiff/internal/storage"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+)
+
+type typesUID = types.UID
+
+func secondsDuration(s int64) time.Duration { return time.Duration(s) * time.Second }
+
+func specChanged(obj, old runtime.Object) bool {
+	if reflect.TypeOf(obj) != reflect.TypeOf(old) {
+		return true
+	}
+	return registry.SpecChanged(obj, old)
+}
+
+func fieldsOneTermSelector(k, v string) (fields.Selector, error) {
+	return fields.OneTermEqualSelector(k, v), nil
+}
+
+func andFields(a, b fields.Selector) fields.Selector {
+	if a.Empty() {
+		return b
+	}
+	return fields.AndSelectors(a, b)
+}
+
+func metav1StatusCause(t, msg string) metav1.StatusCause {
+	return metav1.StatusCause{Type: metav1.CauseType(t), Message: msg}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+// Build information, set by the linker.
+var (
+	gitCommit = "unknown"
+	buildDate = "1970-01-01T00:00:00Z"
+)
+
+func goVersion() string { return goruntime.Version() }
+func platform() string  { return goruntime.GOOS + "/" + goruntime.GOARCH }
+
+func notFoundPath() error {
+	return &apierrors.StatusError{ErrStatus: metav1.Status{
+		Status: metav1.StatusFailure, Code: 404, Reason: metav1.StatusReasonNotFound,
+		Message: "the server could not find the requested resource", Details: &metav1.StatusDetails{},
+	}}
+}
+
+var _ = schema.GroupResource{}
+
+func storageListAll() storage.ListOptions { return storage.ListOptions{} }

@@ -1,0 +1,334 @@
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/skiff-sh/skiff/internal/apiserver"
+	"github.com/skiff-sh/skiff/internal/auth"
+	"github.com/skiff-sh/skiff/internal/openapi"
+	"github.com/skiff-sh/skiff/internal/pki"
+	"github.com/skiff-sh/skiff/internal/registry"
+	"github.com/skiff-sh/skiff/internal/storage"
+	"github.com/skiff-sh/skiff/internal/storage/embedded"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/kubernetes/scheme"
+)
+
+// Config is what `skiff server` is told on its command line.
+type Config struct {
+	DataDir string
+	// BindAddress is where HTTPS listens (default 0.0.0.0).
+	BindAddress string
+	Port        int
+	// EtcdEndpoints selects an external etcd cluster; empty starts the embedded one.
+	EtcdEndpoints                         []string
+	EtcdCAFile, EtcdCertFile, EtcdKeyFile string
+	ServiceCIDR                           string
+	ClusterCIDR                           string
+	TokenFile                             string
+	TLSSANs                               []string
+	// AdvertiseAddress is the address other nodes reach this server at; empty picks the default route's.
+	AdvertiseAddress string
+	Log              *slog.Logger
+	// Ready, if set, is called once the server answers /readyz.
+	Ready func()
+}
+
+func (c *Config) setDefaults() error {
+	if c.DataDir == "" {
+		c.DataDir = "/var/lib/skiff"
+	}
+	if c.Port == 0 {
+		c.Port = 6443
+	}
+	if c.ServiceCIDR == "" {
+		c.ServiceCIDR = "10.43.0.0/16"
+	}
+	if c.ClusterCIDR == "" {
+		c.ClusterCIDR = "10.42.0.0/16"
+	}
+	if c.Log == nil {
+		c.Log = slog.Default()
+	}
+	return nil
+}
+
+// Run starts the server and blocks until ctx ends, then shuts down gracefully.
+func Run(ctx context.Context, cfg Config) error {
+	if err := cfg.setDefaults(); err != nil {
+		return err
+	}
+	log := cfg.Log
+	dataDir, err := filepath.Abs(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	_, serviceNet, err := net.ParseCIDR(cfg.ServiceCIDR)
+	if err != nil || serviceNet.IP.To4() == nil {
+		return fmt.Errorf("--service-cidr %q: must be an IPv4 CIDR", cfg.ServiceCIDR)
+	}
+	serviceIP := make(net.IP, 4)
+	copy(serviceIP, serviceNet.IP.To4())
+	serviceIP[3]++
+
+	// Certificates and kubeconfig.
+	tlsDir := filepath.Join(dataDir, "tls")
+	bundle, err := pki.Ensure(pki.Config{Dir: tlsDir, ExtraSANs: cfg.TLSSANs, ServiceIP: serviceIP})
+	if err != nil {
+		return fmt.Errorf("certificates: %w", err)
+	}
+	certPEM, keyPEM, err := bundle.ClientCert(tlsDir, "admin", pki.AdminUser, []string{pki.AdminGroup})
+	if err != nil {
+		return fmt.Errorf("admin certificate: %w", err)
+	}
+	kubeconfig := filepath.Join(dataDir, "admin.kubeconfig")
+	if err := pki.WriteKubeconfig(kubeconfig, "https://127.0.0.1:"+strconv.Itoa(cfg.Port), bundle.CAPEM, certPEM, keyPEM); err != nil {
+		return fmt.Errorf("admin kubeconfig: %w", err)
+	}
+	tokenFile := cfg.TokenFile
+	if tokenFile == "" {
+		tokenFile = filepath.Join(dataDir, "tokens.csv")
+		if err := ensureTokenFile(tokenFile); err != nil {
+			return err
+		}
+	}
+	tokens, err := auth.LoadTokenFile(tokenFile)
+	if err != nil {
+		return fmt.Errorf("token file: %w", err)
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(bundle.CA)
+	authn := auth.Union(auth.NewX509(roots), tokens)
+
+	// Storage.
+	runCtx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var etcd *embedded.Etcd
+	endpoints := cfg.EtcdEndpoints
+	if len(endpoints) == 0 {
+		etcd, err = embedded.Start(ctx, embedded.Config{Dir: filepath.Join(dataDir, "etcd")})
+		if err != nil {
+			return err
+		}
+		defer etcd.Close()
+		endpoints = []string{etcd.Endpoint}
+	}
+	client, err := newEtcdClient(endpoints, cfg)
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+	store := storage.New(client, scheme.Scheme)
+
+	// API.
+	oapi, err := openapi.New(openAPIRoutes())
+	if err != nil {
+		return fmt.Errorf("openapi: %w", err)
+	}
+	advertise := net.ParseIP(cfg.AdvertiseAddress)
+	if advertise == nil {
+		advertise = defaultAddress()
+	}
+	api, err := apiserver.New(apiserver.Config{
+		Store: store, ServiceCIDR: serviceNet, AdvertiseAddress: advertise, SecurePort: cfg.Port,
+		Log: log, OpenAPI: oapi,
+	})
+	if err != nil {
+		return err
+	}
+	handler := auth.Middleware(authn, auth.DefaultAnonymousPaths, api.Handler())
+
+	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.BindAddress, strconv.Itoa(cfg.Port)))
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{
+		Handler: handler,
+		TLSConfig: &tls.Config{
+			Certificates: []tls.Certificate{bundle.Serving},
+			ClientAuth:   tls.RequestClientCert,
+			MinVersion:   tls.VersionTLS12,
+			NextProtos:   []string{"h2", "http/1.1"},
+		},
+		ReadHeaderTimeout: 30 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}
+
+	var wg sync.WaitGroup
+	errc := make(chan error, 16)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := api.Run(runCtx); err != nil && runCtx.Err() == nil {
+			errc <- fmt.Errorf("apiserver: %w", err)
+		}
+	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := srv.ServeTLS(ln, "", ""); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errc <- fmt.Errorf("serve: %w", err)
+		}
+	}()
+	host := "https://127.0.0.1:" + strconv.Itoa(cfg.Port)
+	for _, c := range registered() {
+		if c.Enabled != nil && !c.Enabled(&cfg) {
+			continue
+		}
+		rc, err := clientConfig(bundle, tlsDir, host, c.Name, c.User, c.Groups)
+		if err != nil {
+			cancel()
+			wg.Wait()
+			return err
+		}
+		wg.Add(1)
+		go func(c Component) {
+			defer wg.Done()
+			// Components talk to the API like any client; wait until it serves.
+			for runCtx.Err() == nil && !api.Ready() {
+				time.Sleep(5 * time.Millisecond)
+			}
+			if runCtx.Err() != nil {
+				return
+			}
+			if err := c.Run(runCtx, rc, &cfg, log.With("component", c.Name)); err != nil && runCtx.Err() == nil {
+				errc <- fmt.Errorf("%s: %w", c.Name, err)
+			}
+		}(c)
+	}
+	if cfg.Ready != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for runCtx.Err() == nil {
+				if api.Ready() {
+					cfg.Ready()
+					return
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+		}()
+	}
+	var etcdErr <-chan error
+	if etcd != nil {
+		etcdErr = etcd.Err()
+	}
+	log.Info("skiff server listening", "address", ln.Addr().String(), "kubeconfig", kubeconfig, "etcd", strings.Join(endpoints, ","))
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-errc:
+	case err := <-etcdErr:
+		runErr = fmt.Errorf("etcd: %w", err)
+	}
+	// Graceful shutdown: stop accepting, end watches, let in-flight requests finish.
+	shutdownCtx, done := context.WithTimeout(context.Background(), 20*time.Second)
+	defer done()
+	go api.Shutdown(shutdownCtx)
+	_ = srv.Shutdown(shutdownCtx)
+	api.Shutdown(shutdownCtx)
+	cancel()
+	wg.Wait()
+	return runErr
+}
+
+func newEtcdClient(endpoints []string, cfg Config) (*clientv3.Client, error) {
+	cc := clientv3.Config{
+		Endpoints:          endpoints,
+		DialTimeout:        5 * time.Second,
+		DialKeepAliveTime:  30 * time.Second,
+		MaxCallSendMsgSize: 8 << 20,
+		MaxCallRecvMsgSize: 1 << 30,
+		Logger:             zap.NewNop(),
+	}
+	if cfg.EtcdCAFile != "" || cfg.EtcdCertFile != "" {
+		tc := &tls.Config{MinVersion: tls.VersionTLS12}
+		if cfg.EtcdCAFile != "" {
+			pem, err := os.ReadFile(cfg.EtcdCAFile)
+			if err != nil {
+				return nil, fmt.Errorf("etcd CA: %w", err)
+			}
+			pool := x509.NewCertPool()
+			if !pool.AppendCertsFromPEM(pem) {
+				return nil, fmt.Errorf("etcd CA %s: no certificates", cfg.EtcdCAFile)
+			}
+			tc.RootCAs = pool
+		}
+		if cfg.EtcdCertFile != "" {
+			pair, err := tls.LoadX509KeyPair(cfg.EtcdCertFile, cfg.EtcdKeyFile)
+			if err != nil {
+				return nil, fmt.Errorf("etcd client certificate: %w", err)
+			}
+			tc.Certificates = []tls.Certificate{pair}
+		}
+		cc.TLS = tc
+	}
+	c, err := clientv3.New(cc)
+	if err != nil {
+		return nil, fmt.Errorf("etcd client: %w", err)
+	}
+	return c, nil
+}
+
+// ensureTokenFile creates the static token file with one token for joining agents.
+func ensureTokenFile(path string) error {
+	if _, err := os.Stat(path); err == nil {
+		return nil
+	}
+	line := fmt.Sprintf("# token,user,uid,\"groups\"\n%s,system:node-bootstrap,skiff-agent,\"system:nodes,system:masters\"\n", auth.GenerateToken())
+	if err := os.WriteFile(path, []byte(line), 0o600); err != nil {
+		return fmt.Errorf("token file: %w", err)
+	}
+	return nil
+}
+
+// defaultAddress returns the first non-loopback IPv4 address, or 127.0.0.1.
+func defaultAddress() net.IP {
+	if c, err := net.Dial("udp4", "192.0.2.1:9"); err == nil {
+		defer c.Close()
+		if a, ok := c.LocalAddr().(*net.UDPAddr); ok && !a.IP.IsUnspecified() {
+			return a.IP
+		}
+	}
+	return net.ParseIP("127.0.0.1")
+}
+
+// openAPIRoutes lists every served resource for the OpenAPI documents.
+func openAPIRoutes() []openapi.Route {
+	var out []openapi.Route
+	for _, r := range registry.Resources() {
+		rt := openapi.Route{GVK: r.GVK(), Resource: r.GVR.Resource, Namespaced: r.Namespaced, Verbs: r.VerbList()}
+		if r.Status {
+			rt.Subresources = append(rt.Subresources, openapi.Subresource{Name: "status", GVK: r.GVK(), Verbs: []string{"get", "patch", "update"}})
+		}
+		if r.Scale {
+			rt.Subresources = append(rt.Subresources, openapi.Subresource{Name: "scale",
+				GVK: schema.GroupVersionKind{Group: "autoscaling", Version: "v1", Kind: "Scale"}, Verbs: []string{"get", "patch", "update"}})
+		}
+		if r.Kind == "Pod" {
+			rt.Subresources = append(rt.Subresources,
+				openapi.Subresource{Name: "binding", GVK: schema.GroupVersionKind{Version: "v1", Kind: "Binding"}, Verbs: []string{"create"}},
+				openapi.Subresource{Name: "eviction", GVK: schema.GroupVersionKind{Group: "policy", Version: "v1", Kind: "Eviction"}, Verbs: []string{"create"}})
+		}
+		out = append(out, rt)
+	}
+	return out
+}

@@ -44,9 +44,7 @@ func (s *APIServer) subresourcesOf(r *resource) []subresourceInfo {
 		out = append(out,
 			subresourceInfo{"binding", schema.GroupVersionKind{Version: "v1", Kind: "Binding"}, []string{"create"}},
 			subresourceInfo{"eviction", schema.GroupVersionKind{Group: "policy", Version: "v1", Kind: "Eviction"}, []string{"create"}})
-		for _, e := range s.extraPodSubresources {
-			out = append(out, e)
-		}
+		out = append(out, s.extraPodSubresources...)
 	case r.Kind == "Namespace":
 		out = append(out, subresourceInfo{"finalize", r.GVK(), []string{"update"}})
 	}

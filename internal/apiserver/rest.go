@@ -604,9 +604,7 @@ func (s *APIServer) deleteOptions(r *http.Request) (*metav1.DeleteOptions, error
 		b := q.Get("orphanDependents") == "true"
 		opts.OrphanDependents = &b
 	}
-	for _, d := range q["dryRun"] {
-		opts.DryRun = append(opts.DryRun, d)
-	}
+	opts.DryRun = append(opts.DryRun, q["dryRun"]...)
 	var errs field.ErrorList
 	if opts.PropagationPolicy != nil {
 		switch *opts.PropagationPolicy {

@@ -43,6 +43,12 @@ func serverCommand() *cobra.Command {
 	f.StringVar(&cfg.TokenFile, "token-file", "", "static bearer token file (CSV token,user,uid,\"groups\"); default DATA/tokens.csv")
 	f.StringSliceVar(&cfg.TLSSANs, "tls-san", nil, "extra names or IPs for the serving certificate")
 	f.StringVar(&cfg.AdvertiseAddress, "advertise-address", "", "address of this server for the kubernetes Service")
+	f.BoolVar(&cfg.DisableAgent, "disable-agent", false, "do not run a kubelet (and containerd) on this machine")
+	f.StringVar(&cfg.ContainerRuntimeEndpoint, "container-runtime-endpoint", "", "existing CRI socket for the kubelet instead of starting containerd")
+	f.StringVar(&cfg.NodeName, "node-name", "", "this machine's node name (default the hostname)")
+	f.IntVar(&cfg.KubeletPort, "kubelet-port", 10250, "HTTPS port of the kubelet API")
+	f.StringSliceVar(&cfg.ClusterDNS, "cluster-dns", []string{"10.43.0.10"}, "DNS server(s) written into pods' resolv.conf (empty: the host's)")
+	f.StringVar(&cfg.ClusterDomain, "cluster-domain", "cluster.local", "cluster DNS domain")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	return cmd
 }

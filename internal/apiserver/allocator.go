@@ -26,7 +26,7 @@ func newIPAllocator(cidr *net.IPNet) *ipAllocator {
 	if bits-ones >= 32 {
 		size = ^uint32(0)
 	}
-	return &ipAllocator{cidr: cidr, base: binary.BigEndian.Uint32(cidr.IP.To4()), size: size, used: map[uint32]bool{}, next: 2}
+	return &ipAllocator{cidr: cidr, base: binary.BigEndian.Uint32(cidr.IP.To4()), size: size, used: map[uint32]bool{1: true}, next: 2} // 1: the kubernetes Service, never handed out
 }
 
 // First returns the first usable address (the kubernetes Service's).

@@ -48,7 +48,10 @@ func (s *APIServer) bootstrapOnce(ctx context.Context) error {
 	wo := writeOptions{manager: "kube-apiserver"}
 	for _, name := range SystemNamespaces {
 		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
-		if _, err := s.createObject(ctx, nsRes, "", ns, wo, true); err != nil && !isAlreadyExists(err) {
+		if _, err := s.store.Get(ctx, nsRes.keys.Key("", name), nsRes.New); err == nil {
+			continue
+		}
+		if _, err := s.createObject(ctx, nsRes, "", ns, wo, false); err != nil && !isAlreadyExists(err) {
 			return fmt.Errorf("namespace %s: %w", name, err)
 		}
 	}
@@ -67,7 +70,9 @@ func (s *APIServer) bootstrapOnce(ctx context.Context) error {
 			Type:            corev1.ServiceTypeClusterIP,
 		},
 	}
-	if _, err := s.createObject(ctx, svcRes, "default", svc, wo, true); err != nil && !isAlreadyExists(err) {
+	if _, err := s.store.Get(ctx, svcRes.keys.Key("default", "kubernetes"), svcRes.New); err == nil {
+		// exists
+	} else if _, err := s.createObject(ctx, svcRes, "default", svc, wo, false); err != nil && !isAlreadyExists(err) {
 		return fmt.Errorf("kubernetes service: %w", err)
 	}
 	if s.cfg.AdvertiseAddress != nil {
@@ -117,8 +122,8 @@ func (s *APIServer) reconcileKubernetesEndpoints(ctx context.Context, port int32
 
 func (s *APIServer) upsert(ctx context.Context, res *resource, obj runtime.Object, change func(cur runtime.Object) runtime.Object) error {
 	m := accessor(obj)
-	wo := writeOptions{manager: "kube-apiserver"}
-	_, err := s.createObject(ctx, res, m.GetNamespace(), obj.DeepCopyObject(), wo, true)
+	wo := writeOptions{manager: "kube-apiserver", skipFields: true}
+	_, err := s.createObject(ctx, res, m.GetNamespace(), obj.DeepCopyObject(), wo, false)
 	if err == nil || !isAlreadyExists(err) {
 		return err
 	}

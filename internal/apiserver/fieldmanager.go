@@ -2,11 +2,13 @@ package apiserver
 
 import (
 	"k8s.io/apimachinery/pkg/util/managedfields"
+	"k8s.io/client-go/applyconfigurations"
 	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 )
 
 // fieldManager returns the managed-fields tracker for res and a subresource ("" or "status"; other writes use the main one).
 func (s *APIServer) fieldManager(res *resource, sub string) (*managedfields.FieldManager, error) {
+	s.tcOnce.Do(func() { s.tc = applyconfigurations.NewTypeConverter(s.scheme) })
 	res.fmOnce.Do(func() {
 		res.fm = map[string]*managedfields.FieldManager{}
 		gvk := res.GVK()

@@ -433,6 +433,10 @@ func (s *APIServer) createObject(ctx context.Context, res *resource, ns string, 
 	out, err := s.store.Create(ctx, res.keys.Key(m.GetNamespace(), m.GetName()), obj)
 	if err != nil {
 		s.releaseAllocations(res, obj, nil)
+		if errors.Is(err, storage.ErrAlreadyExists) {
+			// The request URL names no object; the error must name the one that exists.
+			return nil, apierrors.NewAlreadyExists(res.GroupResource(), m.GetName())
+		}
 		return nil, err
 	}
 	return out, nil
@@ -495,8 +499,10 @@ func (s *APIServer) updateObject(ctx context.Context, res *resource, ns, name, s
 		nm.SetName(om.GetName())
 		nm.SetNamespace(om.GetNamespace())
 		nm.SetCreationTimestamp(om.GetCreationTimestamp())
-		nm.SetDeletionTimestamp(om.GetDeletionTimestamp())
-		nm.SetDeletionGracePeriodSeconds(om.GetDeletionGracePeriodSeconds())
+		if sub != "delete" { // deleteObject's mutation is what sets them
+			nm.SetDeletionTimestamp(om.GetDeletionTimestamp())
+			nm.SetDeletionGracePeriodSeconds(om.GetDeletionGracePeriodSeconds())
+		}
 		nm.SetGeneration(om.GetGeneration())
 		nm.SetResourceVersion(om.GetResourceVersion())
 		nm.SetSelfLink("")
@@ -519,7 +525,7 @@ func (s *APIServer) updateObject(ctx context.Context, res *resource, ns, name, s
 		var errs field.ErrorList
 		if sub == "status" {
 			errs = validation.ValidateStatusUpdate(newObj, cur)
-		} else {
+		} else if sub != "delete" && sub != "binding" { // graceful deletion sets deletionTimestamp and binding sets spec.nodeName, both of which update validation forbids (as upstream, neither is validated as an update)
 			errs = validation.ValidateUpdate(newObj, cur)
 		}
 		if len(errs) > 0 {

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -44,7 +45,15 @@ type Config struct {
 	TLSSANs                               []string
 	// AdvertiseAddress is the address other nodes reach this server at; empty picks the default route's.
 	AdvertiseAddress string
-	Log              *slog.Logger
+	// Agent (the kubelet of this machine): DisableAgent turns it off; the other fields are its settings
+	// (see internal/kubelet: zero values take its defaults).
+	DisableAgent             bool
+	ContainerRuntimeEndpoint string
+	NodeName                 string
+	KubeletPort              int
+	ClusterDNS               []string
+	ClusterDomain            string
+	Log                      *slog.Logger
 	// Ready, if set, is called once the server answers /readyz.
 	Ready func()
 }
@@ -74,6 +83,8 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	log := cfg.Log
+	start := time.Now()
+	step := func(what string) { log.Debug("startup", "step", what, "elapsed", time.Since(start)) }
 	dataDir, err := filepath.Abs(cfg.DataDir)
 	if err != nil {
 		return err
@@ -103,6 +114,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if err := pki.WriteKubeconfig(kubeconfig, "https://127.0.0.1:"+strconv.Itoa(cfg.Port), bundle.CAPEM, certPEM, keyPEM); err != nil {
 		return fmt.Errorf("admin kubeconfig: %w", err)
 	}
+	step("certificates")
 	tokenFile := cfg.TokenFile
 	if tokenFile == "" {
 		tokenFile = filepath.Join(dataDir, "tokens.csv")
@@ -137,12 +149,12 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	defer client.Close()
 	store := storage.New(client, scheme.Scheme)
+	step("etcd")
 
 	// API.
-	oapi, err := openapi.New(openAPIRoutes())
-	if err != nil {
-		return fmt.Errorf("openapi: %w", err)
-	}
+	// The OpenAPI documents take a few hundred milliseconds and tens of MB to build: do it on first use.
+	oapi := &lazyOpenAPI{log: log}
+	step("openapi")
 	advertise := net.ParseIP(cfg.AdvertiseAddress)
 	if advertise == nil {
 		advertise = defaultAddress()
@@ -152,6 +164,15 @@ func Run(ctx context.Context, cfg Config) error {
 		Log: log, OpenAPI: oapi,
 	})
 	if err != nil {
+		return err
+	}
+	step("apiserver")
+	// pods/log, exec, attach and portforward are proxied to the node's kubelet with this client certificate.
+	kcCert, kcKey, err := bundle.ClientCert(tlsDir, "kube-apiserver-kubelet-client", "kube-apiserver-kubelet-client", []string{pki.AdminGroup})
+	if err != nil {
+		return fmt.Errorf("kubelet client certificate: %w", err)
+	}
+	if err := api.EnableNodeProxy(kcCert, kcKey); err != nil {
 		return err
 	}
 	handler := auth.Middleware(authn, auth.DefaultAnonymousPaths, api.Handler())
@@ -214,19 +235,20 @@ func Run(ctx context.Context, cfg Config) error {
 			}
 		}(c)
 	}
-	if cfg.Ready != nil {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for runCtx.Err() == nil {
-				if api.Ready() {
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for runCtx.Err() == nil {
+			if api.Ready() {
+				step("ready")
+				if cfg.Ready != nil {
 					cfg.Ready()
-					return
 				}
-				time.Sleep(5 * time.Millisecond)
+				return
 			}
-		}()
-	}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
 	var etcdErr <-chan error
 	if etcd != nil {
 		etcdErr = etcd.Err()
@@ -331,4 +353,28 @@ func openAPIRoutes() []openapi.Route {
 		out = append(out, rt)
 	}
 	return out
+}
+
+// lazyOpenAPI builds the OpenAPI documents on the first request for them.
+type lazyOpenAPI struct {
+	log  *slog.Logger
+	once sync.Once
+	svc  *openapi.Service
+	err  error
+}
+
+func (l *lazyOpenAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	l.once.Do(func() {
+		l.svc, l.err = openapi.New(openAPIRoutes())
+		if l.err != nil {
+			l.log.Error("openapi: building documents failed", "err", l.err)
+		}
+		// Building allocates far more than the documents keep; give it back.
+		debug.FreeOSMemory()
+	})
+	if l.err != nil {
+		http.Error(w, l.err.Error(), http.StatusInternalServerError)
+		return
+	}
+	l.svc.ServeHTTP(w, r)
 }

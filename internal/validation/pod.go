@@ -1192,6 +1192,14 @@ func validateVolumeSource(source *corev1.VolumeSource, fldPath *field.Path) fiel
 			allErrs = append(allErrs, check(fldPath.Child(name))...)
 		}
 	}
+	// The order (and the "downwarAPI" spelling) follow upstream, which
+	// decides which source is reported as the extra one.
+	add("emptyDir", source.EmptyDir != nil, func(p *field.Path) field.ErrorList {
+		if source.EmptyDir.SizeLimit != nil && source.EmptyDir.SizeLimit.Cmp(resource.Quantity{}) < 0 {
+			return field.ErrorList{field.Forbidden(p.Child("sizeLimit"), "SizeLimit field must be a valid resource quantity")}
+		}
+		return nil
+	})
 	add("hostPath", source.HostPath != nil, func(p *field.Path) field.ErrorList {
 		if len(source.HostPath.Path) == 0 {
 			return field.ErrorList{field.Required(p.Child("path"), "")}
@@ -1202,17 +1210,12 @@ func validateVolumeSource(source *corev1.VolumeSource, fldPath *field.Path) fiel
 		}
 		return errs
 	})
-	add("emptyDir", source.EmptyDir != nil, func(p *field.Path) field.ErrorList {
-		if source.EmptyDir.SizeLimit != nil && source.EmptyDir.SizeLimit.Cmp(resource.Quantity{}) < 0 {
-			return field.ErrorList{field.Forbidden(p.Child("sizeLimit"), "SizeLimit field must be a valid resource quantity")}
-		}
-		return nil
-	})
 	add("gitRepo", source.GitRepo != nil, func(p *field.Path) field.ErrorList {
+		var errs field.ErrorList
 		if len(source.GitRepo.Repository) == 0 {
-			return field.ErrorList{field.Required(p.Child("repository"), "")}
+			errs = append(errs, field.Required(p.Child("repository"), ""))
 		}
-		return nil
+		return append(errs, validateLocalDescendingPath(source.GitRepo.Directory, p.Child("directory"))...)
 	})
 	add("gcePersistentDisk", source.GCEPersistentDisk != nil, nil)
 	add("awsElasticBlockStore", source.AWSElasticBlockStore != nil, nil)
@@ -1252,13 +1255,18 @@ func validateVolumeSource(source *corev1.VolumeSource, fldPath *field.Path) fiel
 	add("rbd", source.RBD != nil, nil)
 	add("cinder", source.Cinder != nil, nil)
 	add("cephFS", source.CephFS != nil, nil)
-	add("downwardAPI", source.DownwardAPI != nil, func(p *field.Path) field.ErrorList {
-		errs := validateFileMode(source.DownwardAPI.DefaultMode, p.Child("defaultMode"))
-		for i := range source.DownwardAPI.Items {
-			errs = append(errs, validateDownwardAPIVolumeFile(&source.DownwardAPI.Items[i], p)...)
-		}
-		return errs
-	})
+	add("quobyte", source.Quobyte != nil, nil)
+	if source.DownwardAPI != nil && numVolumes > 0 {
+		allErrs = append(allErrs, field.Forbidden(fldPath.Child("downwarAPI"), "may not specify more than 1 volume type"))
+	} else {
+		add("downwardAPI", source.DownwardAPI != nil, func(p *field.Path) field.ErrorList {
+			errs := validateFileMode(source.DownwardAPI.DefaultMode, p.Child("defaultMode"))
+			for i := range source.DownwardAPI.Items {
+				errs = append(errs, validateDownwardAPIVolumeFile(&source.DownwardAPI.Items[i], p)...)
+			}
+			return errs
+		})
+	}
 	add("fc", source.FC != nil, nil)
 	add("flexVolume", source.FlexVolume != nil, nil)
 	add("configMap", source.ConfigMap != nil, func(p *field.Path) field.ErrorList {
@@ -1274,16 +1282,15 @@ func validateVolumeSource(source *corev1.VolumeSource, fldPath *field.Path) fiel
 	})
 	add("azureFile", source.AzureFile != nil, nil)
 	add("vsphereVolume", source.VsphereVolume != nil, nil)
-	add("quobyte", source.Quobyte != nil, nil)
-	add("azureDisk", source.AzureDisk != nil, nil)
 	add("photonPersistentDisk", source.PhotonPersistentDisk != nil, nil)
 	add("portworxVolume", source.PortworxVolume != nil, nil)
+	add("azureDisk", source.AzureDisk != nil, nil)
+	add("storageos", source.StorageOS != nil, nil)
 	add("projected", source.Projected != nil, func(p *field.Path) field.ErrorList {
 		errs := validateFileMode(source.Projected.DefaultMode, p.Child("defaultMode"))
 		return append(errs, validateProjectionSources(source.Projected, p)...)
 	})
 	add("scaleIO", source.ScaleIO != nil, nil)
-	add("storageos", source.StorageOS != nil, nil)
 	add("csi", source.CSI != nil, func(p *field.Path) field.ErrorList {
 		if len(source.CSI.Driver) == 0 {
 			return field.ErrorList{field.Required(p.Child("driver"), "")}

@@ -51,13 +51,18 @@ func Start(ctx context.Context, cfg Config) (*Etcd, error) {
 }
 
 func startOnce(ctx context.Context, cfg Config) (*Etcd, error) {
-	clientPort, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	peerPort, err := freePort()
-	if err != nil {
-		return nil, err
+	// Reuse the ports of the last start when they are free, so the member's recorded peer URL stays true;
+	// otherwise pick new ones and rewrite the single-member cluster view.
+	portsFile := filepath.Join(cfg.Dir, "ports")
+	clientPort, peerPort, reused := lastPorts(portsFile)
+	if !reused {
+		var err error
+		if clientPort, err = freePort(); err != nil {
+			return nil, err
+		}
+		if peerPort, err = freePort(); err != nil {
+			return nil, err
+		}
 	}
 	ec := embed.NewConfig()
 	ec.Name = "skiff"
@@ -83,7 +88,7 @@ func startOnce(ctx context.Context, cfg Config) (*Etcd, error) {
 	ec.MaxRequestBytes = 4 << 20
 	// The member's own peer/client address changes at each start; etcd keeps the member record from the
 	// first start, so force a new cluster view from the existing data.
-	if _, err := os.Stat(filepath.Join(ec.Dir, "member")); err == nil {
+	if _, err := os.Stat(filepath.Join(ec.Dir, "member")); err == nil && !reused {
 		ec.ClusterState = embed.ClusterStateFlagExisting
 		ec.ForceNewCluster = true
 	}
@@ -103,7 +108,27 @@ func startOnce(ctx context.Context, cfg Config) (*Etcd, error) {
 		e.Close()
 		return nil, errors.New("etcd: not ready after 60s")
 	}
+	_ = os.WriteFile(portsFile, []byte(strconv.Itoa(clientPort)+" "+strconv.Itoa(peerPort)+"\n"), 0o600)
 	return &Etcd{e: e, Endpoint: cu.String()}, nil
+}
+
+// lastPorts returns the ports recorded by the last start if both can be bound now.
+func lastPorts(path string) (client, peer int, ok bool) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return 0, 0, false
+	}
+	if _, err := fmt.Sscanf(string(data), "%d %d", &client, &peer); err != nil {
+		return 0, 0, false
+	}
+	for _, p := range []int{client, peer} {
+		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
+		if err != nil {
+			return 0, 0, false
+		}
+		l.Close()
+	}
+	return client, peer, true
 }
 
 // Err reports a fatal error of the running member.

@@ -209,6 +209,10 @@ func Run(ctx context.Context, cfg Config) error {
 			errc <- fmt.Errorf("serve: %w", err)
 		}
 	}()
+	// Components stop before the API server, so that they never see it gone.
+	compCtx, cancelComponents := context.WithCancel(runCtx)
+	defer cancelComponents()
+	var compWG sync.WaitGroup
 	host := "https://127.0.0.1:" + strconv.Itoa(cfg.Port)
 	for _, c := range registered() {
 		if c.Enabled != nil && !c.Enabled(&cfg) {
@@ -216,21 +220,23 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 		rc, err := clientConfig(bundle, tlsDir, host, c.Name, c.User, c.Groups)
 		if err != nil {
+			cancelComponents()
+			compWG.Wait()
 			cancel()
 			wg.Wait()
 			return err
 		}
-		wg.Add(1)
+		compWG.Add(1)
 		go func(c Component) {
-			defer wg.Done()
+			defer compWG.Done()
 			// Components talk to the API like any client; wait until it serves.
-			for runCtx.Err() == nil && !api.Ready() {
+			for compCtx.Err() == nil && !api.Ready() {
 				time.Sleep(5 * time.Millisecond)
 			}
-			if runCtx.Err() != nil {
+			if compCtx.Err() != nil {
 				return
 			}
-			if err := c.Run(runCtx, rc, &cfg, log.With("component", c.Name)); err != nil && runCtx.Err() == nil {
+			if err := c.Run(compCtx, rc, &cfg, log.With("component", c.Name)); err != nil && compCtx.Err() == nil {
 				errc <- fmt.Errorf("%s: %w", c.Name, err)
 			}
 		}(c)
@@ -261,14 +267,22 @@ func Run(ctx context.Context, cfg Config) error {
 	case err := <-etcdErr:
 		runErr = fmt.Errorf("etcd: %w", err)
 	}
-	// Graceful shutdown: stop accepting, end watches, let in-flight requests finish.
+	// Graceful shutdown: stop the components, then stop accepting, end watches, let in-flight requests finish.
 	shutdownCtx, done := context.WithTimeout(context.Background(), 20*time.Second)
 	defer done()
+	cancelComponents()
+	compStopped := make(chan struct{})
+	go func() { compWG.Wait(); close(compStopped) }()
+	select {
+	case <-compStopped:
+	case <-shutdownCtx.Done():
+	}
 	go api.Shutdown(shutdownCtx)
 	_ = srv.Shutdown(shutdownCtx)
 	api.Shutdown(shutdownCtx)
 	cancel()
 	wg.Wait()
+	<-compStopped
 	return runErr
 }
 

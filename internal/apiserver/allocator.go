@@ -70,7 +70,7 @@ func (a *ipAllocator) AllocateNext() (net.IP, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for i := uint32(0); i < a.size; i++ {
-		off := (a.next+i)%(a.size-2) + 1
+		off := (a.next-1+i)%(a.size-2) + 1
 		if off == 1 {
 			continue // reserved for the kubernetes Service
 		}

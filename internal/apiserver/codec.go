@@ -123,10 +123,10 @@ func (c *codecs) decodeBody(w http.ResponseWriter, r *http.Request, data []byte,
 	if err != nil {
 		if runtime.IsStrictDecodingError(err) && obj != nil {
 			if err := handleStrict(w, fv, err); err != nil {
-				return nil, err
+				return nil, cannotBeHandled(want, err)
 			}
 		} else {
-			return nil, apierrors.NewBadRequest(decodeErrorMessage(err))
+			return nil, cannotBeHandled(want, err)
 		}
 	}
 	if gvk != nil && (gvk.Kind != want.Kind || gvk.GroupVersion() != want.GroupVersion()) {
@@ -139,12 +139,13 @@ func (c *codecs) decodeBody(w http.ResponseWriter, r *http.Request, data []byte,
 	return obj, nil
 }
 
-func decodeErrorMessage(err error) string {
+// cannotBeHandled words a decoding error as kube-apiserver does.
+func cannotBeHandled(want schema.GroupVersionKind, err error) error {
 	msg := err.Error()
-	if strings.HasPrefix(msg, "Object 'Kind' is missing") {
-		return msg
+	if se, ok := err.(*apierrors.StatusError); ok {
+		msg = se.ErrStatus.Message
 	}
-	return msg
+	return apierrors.NewBadRequest(fmt.Sprintf("%s in version %q cannot be handled as a %s: %s", want.Kind, want.Version, want.Kind, msg))
 }
 
 // handleStrict turns strict decoding errors into a 400 (Strict) or Warning headers (Warn).

@@ -2,8 +2,8 @@ package apiserver
 
 import (
 	"bytes"
-	"encoding/json"
 	"crypto/tls"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"

@@ -82,7 +82,14 @@ func (s *APIServer) patch(w http.ResponseWriter, r *http.Request, ri requestInfo
 	return s.respondObject(w, r, res, http.StatusOK, out)
 }
 
-func applyPatch(pt string, orig, patch []byte, schemaObj runtime.Object) ([]byte, error) {
+func applyPatch(pt string, orig, patch []byte, schemaObj runtime.Object) (out []byte, err error) {
+	// The patch libraries panic on some malformed patches (json-patch v4: a root "replace" without a value);
+	// those are the client's fault, not a server error.
+	defer func() {
+		if v := recover(); v != nil {
+			out, err = nil, invalidPatch(fmt.Errorf("invalid patch: %v", v))
+		}
+	}()
 	switch pt {
 	case mediaJSONP:
 		p, err := jsonpatch.DecodePatch(patch)

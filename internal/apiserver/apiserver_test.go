@@ -25,13 +25,15 @@ import (
 
 // testServer is an APIServer on a real embedded etcd behind httptest (no TLS, no authentication).
 type testServer struct {
-	t    *testing.T
+	t    testing.TB
 	api  *APIServer
 	http *httptest.Server
 	etcd *clientv3.Client
 }
 
-func newTestServer(t *testing.T) *testServer {
+func newTestServer(t *testing.T) *testServer { return newTestServerTB(t) }
+
+func newTestServerTB(t testing.TB) *testServer {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	e, err := embedded.Start(ctx, embedded.Config{Dir: t.TempDir()})

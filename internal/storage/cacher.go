@@ -414,6 +414,12 @@ func (w *CacheWatcher) Next() (out []Event, initialDone bool) {
 			continue
 		}
 		if t, ok := translate(e, w.opts.Filter); ok {
+			if t == watch.Deleted && e.Type == watch.Modified {
+				// Leaving the filter: the previous state, at the event's revision, as kube-apiserver sends it.
+				prev := e.Prev.DeepCopyObject()
+				setRV(prev, e.Revision)
+				e.Object = prev
+			}
 			e.Type = t
 			out = append(out, e)
 		}

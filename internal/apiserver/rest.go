@@ -511,9 +511,14 @@ func (s *APIServer) updateObject(ctx context.Context, res *resource, ns, name, s
 			res.KeepStatus(newObj, cur)
 		case "status":
 			mf := nm.GetManagedFields()
+			annotations := nm.GetAnnotations()
 			newObj = res.KeepSpec(newObj, cur)
 			nm = accessor(newObj)
 			nm.SetManagedFields(mf)
+			if res.GVR.Group == "apps" {
+				// The apps status strategies keep only spec and labels: controllers record revisions in annotations.
+				nm.SetAnnotations(annotations)
+			}
 		}
 		defaults.Apply(newObj)
 		if res.Generation && sub == "" && om.GetDeletionTimestamp() == nil && specChanged(newObj, cur) {

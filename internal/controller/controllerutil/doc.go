@@ -1,0 +1,26 @@
+// Package controllerutil holds the pieces that the workload controllers
+// (ReplicaSet, Deployment, and later Job, DaemonSet, StatefulSet) share, with
+// the semantics of Kubernetes' pkg/controller helpers.
+//
+// # Contract
+//
+//   - Pod predicates (IsPodActive, IsPodReady, IsPodAvailable) and
+//     SortPodsForDeletion are pure: they read their arguments, never modify
+//     them, and take the current time as a parameter.
+//   - ClassifyOwned is the pure half of ControllerRefManager: given a
+//     controller, its selector and candidate objects it says which objects the
+//     controller owns, which orphans it should adopt and which owned objects it
+//     should release. The caller does the I/O: before adopting anything it
+//     must re-read the controller uncached and check it still has the same UID
+//     and no deletionTimestamp (CanAdopt), then send AdoptPatch / ReleasePatch
+//     as strategic-merge patches. Both patches carry the object's UID, so the
+//     server rejects them if the object was replaced meanwhile.
+//   - Expectations remembers, per controller key, how many creations and which
+//     deletions a controller has asked for and not yet seen in its informer.
+//     A controller must not act on a key whose expectations are unsatisfied,
+//     except after the TTL (5 minutes) passes, which covers lost events. It is
+//     safe for concurrent use.
+//   - SlowStartBatch calls fn count times in growing batches (1, 2, 4, ...)
+//     and stops after the first batch with an error, as upstream does so that
+//     a quota error does not turn into thousands of failing requests.
+package controllerutil

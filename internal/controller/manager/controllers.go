@@ -1,0 +1,20 @@
+package manager
+
+import (
+	"github.com/skiff-sh/skiff/internal/controller/deployment"
+	"github.com/skiff-sh/skiff/internal/controller/garbagecollector"
+	"github.com/skiff-sh/skiff/internal/controller/namespace"
+	"github.com/skiff-sh/skiff/internal/controller/replicaset"
+	"github.com/skiff-sh/skiff/internal/controller/serviceaccount"
+)
+
+// Controllers is the registry of the controllers Run starts, in construction order. To add a controller, add
+// its package's import above and one line here: {Name: "<name>", Workers: <concurrent syncs>, New: <pkg>.New}.
+// Workers follow kube-controller-manager's --concurrent-*-syncs defaults.
+var Controllers = []Registration{
+	{Name: namespace.Name, Workers: 10, New: namespace.New},
+	{Name: serviceaccount.Name, Workers: 1, New: serviceaccount.New},
+	{Name: garbagecollector.Name, Workers: 20, New: garbagecollector.New},
+	{Name: replicaset.Name, Workers: 5, New: replicaset.New},
+	{Name: deployment.Name, Workers: 5, New: deployment.New},
+}

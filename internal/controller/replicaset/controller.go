@@ -1,0 +1,466 @@
+package replicaset
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/skiff-sh/skiff/internal/clock"
+	"github.com/skiff-sh/skiff/internal/controller"
+	"github.com/skiff-sh/skiff/internal/controller/controllerutil"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
+	appslisters "k8s.io/client-go/listers/apps/v1"
+	corelisters "k8s.io/client-go/listers/core/v1"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/tools/record"
+	"k8s.io/client-go/util/workqueue"
+	"k8s.io/utils/ptr"
+)
+
+// Event reasons, as upstream.
+const (
+	EventSuccessfulCreate = "SuccessfulCreate"
+	EventFailedCreate     = "FailedCreate"
+	EventSuccessfulDelete = "SuccessfulDelete"
+	EventFailedDelete     = "FailedDelete"
+)
+
+// Name is the controller's name in the manager's registry.
+const Name = "replicaset"
+
+// eventSource is the component named as the source of the events it records, as upstream.
+const eventSource = "replicaset-controller"
+
+var controllerKind = appsv1.SchemeGroupVersion.WithKind("ReplicaSet")
+
+// Controller keeps the pods of every ReplicaSet at its desired count. It is the thin shell around Reconcile and
+// CalculateStatus: informers enqueue keys, workers sync one key at a time.
+type Controller struct {
+	client   kubernetes.Interface
+	recorder record.EventRecorder
+	clock    clock.Clock
+	log      *slog.Logger
+
+	rsLister  appslisters.ReplicaSetLister
+	podLister corelisters.PodLister
+	synced    []cache.InformerSynced
+
+	queue        workqueue.TypedRateLimitingInterface[string]
+	expectations *controllerutil.Expectations
+}
+
+var _ controller.Controller = (*Controller)(nil)
+
+// New builds the controller from the manager's shared context: it registers handlers on the ReplicaSet and Pod
+// informers of cc.Informers and starts nothing.
+func New(cc controller.Context) (controller.Controller, error) {
+	return newController(cc)
+}
+
+func newController(cc controller.Context) (*Controller, error) {
+	clk := cc.Clock
+	if clk == nil {
+		clk = clock.Real{}
+	}
+	log := cc.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	rsInf := cc.Informers.Apps().V1().ReplicaSets()
+	podInf := cc.Informers.Core().V1().Pods()
+	c := &Controller{
+		client:       cc.Client,
+		recorder:     cc.Recorder(eventSource),
+		clock:        clk,
+		log:          log.With("controller", Name),
+		rsLister:     rsInf.Lister(),
+		podLister:    podInf.Lister(),
+		queue:        controller.NewQueue[string](Name),
+		expectations: controllerutil.NewExpectations(clk),
+	}
+	rsReg, err := rsInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    c.enqueue,
+		UpdateFunc: func(_, cur any) { c.enqueue(cur) },
+		DeleteFunc: c.deleteRS,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("replicaset informer: %w", err)
+	}
+	podReg, err := podInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    c.addPod,
+		UpdateFunc: c.updatePod,
+		DeleteFunc: c.deletePod,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pod informer: %w", err)
+	}
+	c.synced = []cache.InformerSynced{rsReg.HasSynced, podReg.HasSynced}
+	return c, nil
+}
+
+// Name implements controller.Controller.
+func (c *Controller) Name() string { return Name }
+
+// Run implements controller.Controller: it waits for the caches, then syncs keys with workers goroutines until ctx
+// ends.
+func (c *Controller) Run(ctx context.Context, workers int) error {
+	defer c.queue.ShutDown()
+	if !cache.WaitForNamedCacheSync(Name, ctx.Done(), c.synced...) {
+		return nil
+	}
+	controller.RunWorkers(ctx, c.log, c.queue, workers, c.sync)
+	return nil
+}
+
+func keyOf(obj metav1.Object) string {
+	if obj.GetNamespace() == "" {
+		return obj.GetName()
+	}
+	return obj.GetNamespace() + "/" + obj.GetName()
+}
+
+func (c *Controller) enqueue(obj any) {
+	if rs, ok := obj.(*appsv1.ReplicaSet); ok {
+		c.queue.Add(keyOf(rs))
+	}
+}
+
+func (c *Controller) deleteRS(obj any) {
+	rs, ok := obj.(*appsv1.ReplicaSet)
+	if !ok {
+		t, ok := obj.(cache.DeletedFinalStateUnknown)
+		if !ok {
+			return
+		}
+		if rs, ok = t.Obj.(*appsv1.ReplicaSet); !ok {
+			return
+		}
+	}
+	c.expectations.Delete(keyOf(rs))
+	c.queue.Add(keyOf(rs))
+}
+
+// resolve returns the ReplicaSet ref points to in ns, if it is in the cache with the same UID.
+func (c *Controller) resolve(ns string, ref *metav1.OwnerReference) *appsv1.ReplicaSet {
+	if ref.Kind != controllerKind.Kind || ref.APIVersion != controllerKind.GroupVersion().String() {
+		return nil
+	}
+	rs, err := c.rsLister.ReplicaSets(ns).Get(ref.Name)
+	if err != nil || rs.UID != ref.UID {
+		return nil
+	}
+	return rs
+}
+
+// matching returns the ReplicaSets whose selector matches pod's labels (candidates to adopt an orphan).
+func (c *Controller) matching(pod *corev1.Pod) []*appsv1.ReplicaSet {
+	if len(pod.Labels) == 0 {
+		return nil
+	}
+	all, err := c.rsLister.ReplicaSets(pod.Namespace).List(labels.Everything())
+	if err != nil {
+		return nil
+	}
+	var out []*appsv1.ReplicaSet
+	for _, rs := range all {
+		sel, err := metav1.LabelSelectorAsSelector(rs.Spec.Selector)
+		if err != nil || sel.Empty() || !sel.Matches(labels.Set(pod.Labels)) {
+			continue
+		}
+		out = append(out, rs)
+	}
+	return out
+}
+
+func (c *Controller) addPod(obj any) {
+	pod := obj.(*corev1.Pod)
+	if pod.DeletionTimestamp != nil {
+		// On a restart of the controller manager a pod may show up already marked for deletion.
+		c.deletePod(pod)
+		return
+	}
+	if ref := metav1.GetControllerOfNoCopy(pod); ref != nil {
+		rs := c.resolve(pod.Namespace, ref)
+		if rs == nil {
+			return
+		}
+		c.expectations.CreationObserved(keyOf(rs))
+		c.queue.Add(keyOf(rs))
+		return
+	}
+	for _, rs := range c.matching(pod) {
+		c.queue.Add(keyOf(rs))
+	}
+}
+
+func (c *Controller) updatePod(old, cur any) {
+	oldPod, curPod := old.(*corev1.Pod), cur.(*corev1.Pod)
+	if oldPod.ResourceVersion == curPod.ResourceVersion {
+		return
+	}
+	labelsChanged := !labels.Equals(oldPod.Labels, curPod.Labels)
+	if curPod.DeletionTimestamp != nil {
+		// A graceful deletion started: count the pod as gone now rather than when the kubelet finishes it.
+		c.deletePod(curPod)
+		if labelsChanged {
+			c.deletePod(oldPod)
+		}
+		return
+	}
+	curRef, oldRef := metav1.GetControllerOfNoCopy(curPod), metav1.GetControllerOfNoCopy(oldPod)
+	refChanged := !equalRefs(curRef, oldRef)
+	if refChanged && oldRef != nil {
+		if rs := c.resolve(oldPod.Namespace, oldRef); rs != nil {
+			c.queue.Add(keyOf(rs))
+		}
+	}
+	if curRef != nil {
+		rs := c.resolve(curPod.Namespace, curRef)
+		if rs == nil {
+			return
+		}
+		c.queue.Add(keyOf(rs))
+		// Pods do not report availability themselves: look again once minReadySeconds has passed.
+		if !controllerutil.IsPodReady(oldPod) && controllerutil.IsPodReady(curPod) && rs.Spec.MinReadySeconds > 0 {
+			c.queue.AddAfter(keyOf(rs), time.Duration(rs.Spec.MinReadySeconds)*time.Second+time.Second)
+		}
+		return
+	}
+	if labelsChanged || refChanged {
+		for _, rs := range c.matching(curPod) {
+			c.queue.Add(keyOf(rs))
+		}
+	}
+}
+
+func equalRefs(a, b *metav1.OwnerReference) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.UID == b.UID && a.Name == b.Name && a.Kind == b.Kind && a.APIVersion == b.APIVersion
+}
+
+func (c *Controller) deletePod(obj any) {
+	pod, ok := obj.(*corev1.Pod)
+	if !ok {
+		t, ok := obj.(cache.DeletedFinalStateUnknown)
+		if !ok {
+			return
+		}
+		if pod, ok = t.Obj.(*corev1.Pod); !ok {
+			return
+		}
+	}
+	ref := metav1.GetControllerOfNoCopy(pod)
+	if ref == nil {
+		return
+	}
+	rs := c.resolve(pod.Namespace, ref)
+	if rs == nil {
+		return
+	}
+	c.expectations.DeletionObserved(keyOf(rs), keyOf(pod))
+	c.queue.Add(keyOf(rs))
+}
+
+// sync brings the ReplicaSet named by key (namespace/name) to its desired state once; see the package
+// documentation. Errors follow the controller package's retry contract.
+func (c *Controller) sync(ctx context.Context, key string) (controller.Result, error) {
+	ns, name, err := cache.SplitMetaNamespaceKey(key)
+	if err != nil {
+		return controller.Result{}, controller.Terminal(err)
+	}
+	rs, err := c.rsLister.ReplicaSets(ns).Get(name)
+	if apierrors.IsNotFound(err) {
+		c.expectations.Delete(key)
+		return controller.Result{}, nil
+	}
+	if err != nil {
+		return controller.Result{}, err
+	}
+	needsSync := c.expectations.Satisfied(key)
+	selector, err := metav1.LabelSelectorAsSelector(rs.Spec.Selector)
+	if err != nil {
+		// Validation rejects such selectors; nothing to do until the spec changes.
+		return controller.Result{}, controller.Terminal(fmt.Errorf("invalid selector: %w", err))
+	}
+	all, err := c.podLister.Pods(ns).List(labels.Everything())
+	if err != nil {
+		return controller.Result{}, err
+	}
+	pods, err := c.claimPods(ctx, rs, selector, controllerutil.FilterActivePods(all))
+	if err != nil {
+		return controller.Result{}, err
+	}
+
+	var manageErr error
+	if needsSync && rs.DeletionTimestamp == nil {
+		manageErr = c.manage(ctx, key, rs, pods)
+	}
+	now := c.clock.Now()
+	st := CalculateStatus(rs, pods, manageErr, now)
+	updated := rs
+	if UpdateNeeded(rs, st) {
+		if updated, err = c.writeStatus(ctx, rs, st); err != nil {
+			return controller.Result{}, errors.Join(manageErr, err)
+		}
+	}
+	if manageErr != nil {
+		return controller.Result{}, manageErr
+	}
+	// Resync once minReadySeconds have passed, as a last line of defence against missed pod updates.
+	return controller.Result{RequeueAfter: MinReadyRequeue(updated, updated.Status)}, nil
+}
+
+func (c *Controller) claimPods(ctx context.Context, rs *appsv1.ReplicaSet, sel labels.Selector, pods []*corev1.Pod) ([]*corev1.Pod, error) {
+	return controllerutil.ClaimObjects(ctx, rs, controllerKind, sel, pods, nil, controllerutil.ClaimIO[*corev1.Pod]{
+		CanAdopt: controllerutil.RecheckOwner(rs.UID, func(ctx context.Context) (metav1.Object, error) {
+			return c.client.AppsV1().ReplicaSets(rs.Namespace).Get(ctx, rs.Name, metav1.GetOptions{})
+		}),
+		Patch: func(ctx context.Context, pod *corev1.Pod, patch []byte) error {
+			_, err := c.client.CoreV1().Pods(pod.Namespace).Patch(ctx, pod.Name, types.StrategicMergePatchType, patch, metav1.PatchOptions{})
+			return err
+		},
+	})
+}
+
+// related returns the active pods of every ReplicaSet that has the same controller as rs.
+func (c *Controller) related(rs *appsv1.ReplicaSet) []*corev1.Pod {
+	ref := metav1.GetControllerOfNoCopy(rs)
+	if ref == nil {
+		return nil
+	}
+	siblings, err := c.rsLister.ReplicaSets(rs.Namespace).List(labels.Everything())
+	if err != nil {
+		return nil
+	}
+	seen := map[types.UID]bool{}
+	var out []*corev1.Pod
+	for _, s := range siblings {
+		if r := metav1.GetControllerOfNoCopy(s); r == nil || r.UID != ref.UID {
+			continue
+		}
+		sel, err := metav1.LabelSelectorAsSelector(s.Spec.Selector)
+		if err != nil {
+			continue
+		}
+		pods, err := c.podLister.Pods(s.Namespace).List(sel)
+		if err != nil {
+			continue
+		}
+		for _, p := range pods {
+			if !seen[p.UID] {
+				seen[p.UID] = true
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// manage carries out Reconcile's plan: creations in slow-start batches, deletions in parallel, with expectations
+// recorded first so that a lagging cache cannot cause a second round.
+func (c *Controller) manage(ctx context.Context, key string, rs *appsv1.ReplicaSet, pods []*corev1.Pod) error {
+	var related []*corev1.Pod
+	if len(pods) > int(ptr.Deref(rs.Spec.Replicas, 1)) {
+		related = c.related(rs)
+	}
+	plan := Reconcile(rs, pods, related, c.clock.Now())
+	switch {
+	case plan.Create > 0:
+		c.expectations.ExpectCreations(key, plan.Create)
+		ref := controllerutil.NewControllerRef(rs, controllerKind)
+		created, err := controllerutil.SlowStartBatch(plan.Create, 1, func() error {
+			return c.createPod(ctx, rs, ref)
+		})
+		for range plan.Create - created {
+			// Never created: the informer will not report them.
+			c.expectations.CreationObserved(key)
+		}
+		return err
+	case len(plan.Delete) > 0:
+		keys := make([]string, len(plan.Delete))
+		for i, p := range plan.Delete {
+			keys[i] = keyOf(p)
+		}
+		c.expectations.ExpectDeletions(key, keys)
+		errs := make([]error, len(plan.Delete))
+		var wg sync.WaitGroup
+		for i, p := range plan.Delete {
+			wg.Go(func() {
+				if err := c.deletePodNow(ctx, rs, p); err != nil {
+					c.expectations.DeletionObserved(key, keyOf(p))
+					if !apierrors.IsNotFound(err) {
+						errs[i] = err
+					}
+				}
+			})
+		}
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (c *Controller) createPod(ctx context.Context, rs *appsv1.ReplicaSet, ref *metav1.OwnerReference) error {
+	pod := controllerutil.PodFromTemplate(&rs.Spec.Template, rs.Name, ref)
+	if len(pod.Labels) == 0 {
+		return errors.New("unable to create pods, no labels")
+	}
+	created, err := c.client.CoreV1().Pods(rs.Namespace).Create(ctx, pod, metav1.CreateOptions{})
+	if err != nil {
+		if apierrors.HasStatusCause(err, corev1.NamespaceTerminatingCause) {
+			// Every create would fail the same way; the namespace is going away.
+			return nil
+		}
+		c.recorder.Eventf(rs, corev1.EventTypeWarning, EventFailedCreate, "Error creating: %v", err)
+		return err
+	}
+	c.recorder.Eventf(rs, corev1.EventTypeNormal, EventSuccessfulCreate, "Created pod: %v", created.Name)
+	return nil
+}
+
+func (c *Controller) deletePodNow(ctx context.Context, rs *appsv1.ReplicaSet, pod *corev1.Pod) error {
+	err := c.client.CoreV1().Pods(pod.Namespace).Delete(ctx, pod.Name, metav1.DeleteOptions{})
+	if err != nil {
+		if apierrors.IsNotFound(err) {
+			return err
+		}
+		c.recorder.Eventf(rs, corev1.EventTypeWarning, EventFailedDelete, "Error deleting: %v", err)
+		return fmt.Errorf("unable to delete pods: %w", err)
+	}
+	c.recorder.Eventf(rs, corev1.EventTypeNormal, EventSuccessfulDelete, "Deleted pod: %v", pod.Name)
+	return nil
+}
+
+// writeStatus writes st through the status subresource, re-reading once on a conflict.
+func (c *Controller) writeStatus(ctx context.Context, rs *appsv1.ReplicaSet, st appsv1.ReplicaSetStatus) (*appsv1.ReplicaSet, error) {
+	st.ObservedGeneration = rs.Generation
+	cur := rs.DeepCopy()
+	for attempt := 0; ; attempt++ {
+		cur.Status = st
+		updated, err := c.client.AppsV1().ReplicaSets(cur.Namespace).UpdateStatus(ctx, cur, metav1.UpdateOptions{})
+		if err == nil {
+			return updated, nil
+		}
+		if attempt >= 1 {
+			return nil, fmt.Errorf("update status: %w", err)
+		}
+		if cur, err = c.client.AppsV1().ReplicaSets(rs.Namespace).Get(ctx, rs.Name, metav1.GetOptions{}); err != nil {
+			return nil, fmt.Errorf("update status: %w", err)
+		}
+	}
+}

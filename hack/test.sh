@@ -3,7 +3,13 @@
 # and the end-to-end tests that drive the real kubectl against `skiff server`.
 set -euo pipefail
 export SKIFF_BIN="$PWD/bin/skiff"
-RACE_PKGS="./internal/storage/... ./internal/apiserver/... ./internal/auth/... ./internal/bench/... ./internal/sim/..."
-go test -count=1 -timeout 10m $(go list ./... | grep -v -e /internal/storage -e /internal/apiserver -e /internal/auth -e /internal/bench -e /internal/sim -e /test/)
-go test -count=1 -race -timeout 10m $RACE_PKGS
-go test -count=1 -timeout 10m ./test/...
+# Packages with concurrency run under the race detector; the rest without it (it is slow on 2 cores).
+race=()
+for d in storage apiserver auth controller scheduler bench sim kubelet; do
+  [ -d "internal/$d" ] && race+=("./internal/$d/...")
+done
+race_re=$(printf -- '-e /internal/%s ' storage apiserver auth controller scheduler bench sim kubelet)
+# shellcheck disable=SC2086
+go test -count=1 -timeout 10m $(go list ./... | grep -v $race_re -e /test/)
+go test -count=1 -race -timeout 10m "${race[@]}"
+go test -count=1 -timeout 15m ./test/...

@@ -75,8 +75,13 @@ func (s *APIServer) bootstrapOnce(ctx context.Context) error {
 	} else if _, err := s.createObject(ctx, svcRes, "default", svc, wo, false); err != nil && !isAlreadyExists(err) {
 		return fmt.Errorf("kubernetes service: %w", err)
 	}
-	if s.cfg.AdvertiseAddress != nil {
+	if a := s.cfg.AdvertiseAddress; a != nil && !a.IsLoopback() && !a.IsUnspecified() {
+		// Endpoints may not point at loopback; without a routable address the Service has no endpoints.
 		if err := s.reconcileKubernetesEndpoints(ctx, port); err != nil {
+			if apierrors.IsInvalid(toAPIError(err, namespacesGR, "")) {
+				s.log.Warn("apiserver: kubernetes endpoints refused", "err", err)
+				return nil
+			}
 			return err
 		}
 	}

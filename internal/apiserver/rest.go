@@ -543,7 +543,7 @@ func (s *APIServer) updateObject(ctx context.Context, res *resource, ns, name, s
 				nm = accessor(newObj)
 			}
 		}
-		if nm.GetDeletionTimestamp() != nil && len(nm.GetFinalizers()) == 0 && len(om.GetFinalizers()) > 0 {
+		if nm.GetDeletionTimestamp() != nil && len(nm.GetFinalizers()) == 0 && len(om.GetFinalizers()) > 0 && !namespaceHasFinalizers(newObj) {
 			if g := nm.GetDeletionGracePeriodSeconds(); g == nil || *g == 0 {
 				deleteAfter = true
 			}

@@ -175,6 +175,7 @@ func TestStoreCreateGet(t *testing.T) {
 
 func TestStoreGuaranteedUpdateConcurrent(t *testing.T) {
 	te := startEtcd(t)
+	leakCheck(t, te)
 	ctx := testCtx(t)
 	s := te.store
 	key := cmKeys.Key("default", "counter")

@@ -1,0 +1,108 @@
+package bench
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes/fake"
+)
+
+// The scenarios against client-go's fake clientset: no server, real goroutines (run
+// with -race), short durations. What they measure is meaningless here; the shape of
+// the result and the cleanup are what is checked.
+
+func quietEnv() *Env {
+	return &Env{Client: fake.NewClientset(), Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Window: 50 * time.Millisecond}
+}
+
+func TestRunAPIOnFake(t *testing.T) {
+	env := quietEnv()
+	res, err := RunAPI(context.Background(), env, APIConfig{
+		Concurrency: []int{1, 3}, Duration: 100 * time.Millisecond, MaxObjects: 50, ObjectSize: 16,
+		Verbs: []string{"create", "get", "update", "list", "delete"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.OK {
+		t.Fatalf("result not OK: %s", res.Error)
+	}
+	keys := map[string]Op{}
+	for _, o := range res.Ops {
+		keys[o.Key()] = o
+	}
+	for _, verb := range []string{"create", "get", "update", "list", "delete"} {
+		for _, c := range []string{"1", "3"} {
+			o, ok := keys[verb+"@"+c]
+			if !ok {
+				t.Errorf("no op %s@%s; ops: %+v", verb, c, res.Ops)
+				continue
+			}
+			if o.Count == 0 || o.Errors != 0 || o.Throughput <= 0 {
+				t.Errorf("%s: %+v", o.Key(), o)
+			}
+		}
+	}
+	if c := keys["create@3"].Count; c > 50 {
+		t.Errorf("create@3 made %d objects, cap 50", c)
+	}
+	if len(res.Series) == 0 {
+		t.Error("no series")
+	}
+	// The namespace was deleted.
+	nss, _ := env.Client.CoreV1().Namespaces().List(context.Background(), metav1.ListOptions{})
+	if len(nss.Items) != 0 {
+		t.Errorf("namespaces left: %d", len(nss.Items))
+	}
+}
+
+func TestRunChurnOnFake(t *testing.T) {
+	env := quietEnv()
+	res, err := RunChurn(context.Background(), env, ChurnConfig{Rate: 200, Duration: 300 * time.Millisecond, Live: 10, Concurrency: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.OK {
+		t.Fatalf("result not OK: %s", res.Error)
+	}
+	var creates, deletes int
+	for _, o := range res.Ops {
+		switch o.Name {
+		case "create":
+			creates = o.Count
+		case "delete":
+			deletes = o.Count
+		}
+	}
+	// 200/s for 0.3s offers 60 creates, but the fake clientset is slow (tens of ms a
+	// write under -race); deletes trail by Live.
+	if creates < 5 || deletes > creates {
+		t.Errorf("creates=%d deletes=%d; ops %+v", creates, deletes, res.Ops)
+	}
+}
+
+func TestConfigDefaults(t *testing.T) {
+	var a APIConfig
+	if err := a.validate(); err != nil || len(a.Concurrency) != 3 || a.Concurrency[2] != 64 || len(a.Verbs) != 6 {
+		t.Errorf("api defaults: %+v %v", a, err)
+	}
+	if err := (&APIConfig{Verbs: []string{"patch"}}).validate(); err == nil {
+		t.Error("unknown verb accepted")
+	}
+	if err := (&APIConfig{Concurrency: []int{0}}).validate(); err == nil {
+		t.Error("concurrency 0 accepted")
+	}
+	if err := (&ScheduleConfig{Workload: "statefulset"}).validate(); err == nil {
+		t.Error("unknown workload accepted")
+	}
+	if err := (&ChurnConfig{Rate: -1}).validate(); err != ErrBadRate {
+		t.Errorf("negative rate: %v", err)
+	}
+	if err := (&ColdStartConfig{}).validate(); err == nil {
+		t.Error("coldstart without a binary accepted")
+	}
+}

@@ -94,3 +94,18 @@ func BenchmarkAPI(b *testing.B) {
 		})
 	}
 }
+
+func (ts *testServer) sendPatch(path, body string) error {
+	req, _ := http.NewRequest("PATCH", ts.http.URL+path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/merge-patch+json")
+	resp, err := ts.http.Client().Do(req)
+	if err != nil {
+		return err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		return fmt.Errorf("PATCH %s: %d", path, resp.StatusCode)
+	}
+	return nil
+}

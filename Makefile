@@ -6,19 +6,26 @@ DATA ?= /var/lib/skiff
 PORT ?= 6443
 STATICCHECK_VERSION := v0.8.2
 
-.PHONY: all build cluster stop test deps lint unit e2e bench clean
+.PHONY: all build images cluster stop test deps lint unit e2e bench clean
 
 all: build
 
 build:
 	$(GO) build -o $(BIN) ./cmd/skiff
 
+# images builds the node's images from the repo's own code (static pause and agnhost-like test app, plus Debian's
+# busybox-static) as tarballs into DATA/images, the air-gap directory the kubelet imports at start.
+images: build
+	CGO_ENABLED=0 $(GO) build -ldflags='-s -w' -o bin/skiff-pause ./cmd/skiff-pause
+	CGO_ENABLED=0 $(GO) build -ldflags='-s -w' -o bin/skiff-testapp ./cmd/skiff-testapp
+	$(BIN) images build --pause-bin bin/skiff-pause --testapp-bin bin/skiff-testapp --out "$(DATA)/images"
+
 # deps installs what the tests and the cluster need from Debian when it is missing.
 deps:
 	@./hack/deps.sh
 
 # cluster builds skiff, starts a single-machine cluster in the background and shows it working.
-cluster: deps build
+cluster: deps build images
 	@./hack/cluster.sh "$(DATA)" "$(PORT)"
 
 stop:

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/skiff-sh/skiff/internal/server"
 	"github.com/spf13/cobra"
@@ -49,6 +50,7 @@ func serverCommand() *cobra.Command {
 	f.IntVar(&cfg.KubeletPort, "kubelet-port", 10250, "HTTPS port of the kubelet API")
 	f.StringSliceVar(&cfg.ClusterDNS, "cluster-dns", []string{"10.43.0.10"}, "DNS server(s) written into pods' resolv.conf (empty: the host's)")
 	f.StringVar(&cfg.ClusterDomain, "cluster-domain", "cluster.local", "cluster DNS domain")
+	f.DurationVar(&cfg.NodeMonitorGracePeriod, "node-monitor-grace-period", 40*time.Second, "how long a node may go without renewing its Lease before it is marked Unknown and tainted unreachable")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	return cmd
 }

@@ -502,4 +502,20 @@ func TestServicesGetDistinctClusterIPsAndNodePorts(t *testing.T) {
 	}
 }
 
+func TestSecretStringDataIsStoredAsData(t *testing.T) {
+	ts := newTestServer(t)
+	r := ts.create("/api/v1/namespaces/default/secrets", `{"apiVersion":"v1","kind":"Secret","metadata":{"name":"s"},"data":{"a":"eA=="},"stringData":{"b":"why"}}`)
+	if r.code != 201 {
+		t.Fatalf("create: %d %s", r.code, r.body)
+	}
+	r = ts.do("GET", "/api/v1/namespaces/default/secrets/s", "", "", nil)
+	var sec corev1.Secret
+	if err := json.Unmarshal(r.body, &sec); err != nil {
+		t.Fatal(err)
+	}
+	if string(sec.Data["a"]) != "x" || string(sec.Data["b"]) != "why" || sec.StringData != nil {
+		t.Fatalf("stored secret: data=%q stringData=%v", sec.Data, sec.StringData)
+	}
+}
+
 var _ runtime.Object = (*corev1.Pod)(nil)

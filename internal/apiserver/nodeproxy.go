@@ -57,9 +57,14 @@ func (s *APIServer) EnableNodeProxy(certPEM, keyPEM []byte) error {
 		subresourceInfo{"attach", core("PodAttachOptions"), []string{"create", "get"}},
 		subresourceInfo{"portforward", core("PodPortForwardOptions"), []string{"create", "get"}},
 	)
+	np.registerMetrics()
 	prev := s.subresourceHook
 	s.subresourceHook = func(w http.ResponseWriter, r *http.Request, ri requestInfo) bool {
 		if ri.Group == "" && ri.Resource == "pods" && np.serve(w, r, ri) {
+			return true
+		}
+		if ri.Group == metricsGroup && ri.Version == metricsVersion && ri.Subresource == "" {
+			np.serveMetrics(w, r, ri)
 			return true
 		}
 		return prev != nil && prev(w, r, ri)

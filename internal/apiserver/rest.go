@@ -74,6 +74,9 @@ func (s *APIServer) serveResource(w http.ResponseWriter, r *http.Request, ri req
 		return
 	}
 	res := s.lookup(ri)
+	if res == nil && s.subresourceHook != nil && s.subresourceHook(w, r, ri) {
+		return // a group served elsewhere (metrics.k8s.io, see nodeproxy.go)
+	}
 	if res == nil || (!res.Namespaced && ri.Namespace != "") {
 		s.writeError(w, r, notFoundPath(), schema.GroupResource{}, "")
 		return
@@ -393,6 +396,7 @@ func (s *APIServer) createObject(ctx context.Context, res *resource, ns string, 
 		m.SetName(m.GetGenerateName() + utilrand.String(5))
 	}
 	res.ResetStatus(obj)
+	convertStringData(obj)
 	// Defaults first: some defaults apply only to objects that look new (no uid yet).
 	m.SetUID("")
 	m.SetResourceVersion("")
@@ -488,6 +492,7 @@ func (s *APIServer) updateObject(ctx context.Context, res *resource, ns, name, s
 		if err != nil {
 			return nil, err
 		}
+		convertStringData(newObj)
 		nm, om := accessor(newObj), accessor(cur)
 		if rv := nm.GetResourceVersion(); rv != "" && rv != om.GetResourceVersion() {
 			return nil, apierrors.NewConflict(res.GroupResource(), name, errors.New(optimisticLockMsg))
@@ -811,4 +816,19 @@ func (s *APIServer) deleteCollection(w http.ResponseWriter, r *http.Request, ri 
 	s.codecs.setTypeMeta(list)
 	s.writeObject(w, r, http.StatusOK, list)
 	return nil
+}
+
+// convertStringData folds a Secret's write-only stringData into data, as kube-apiserver's conversion does.
+func convertStringData(obj runtime.Object) {
+	sec, ok := obj.(*corev1.Secret)
+	if !ok || len(sec.StringData) == 0 {
+		return
+	}
+	if sec.Data == nil {
+		sec.Data = make(map[string][]byte, len(sec.StringData))
+	}
+	for k, v := range sec.StringData {
+		sec.Data[k] = []byte(v)
+	}
+	sec.StringData = nil
 }

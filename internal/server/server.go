@@ -53,7 +53,10 @@ type Config struct {
 	KubeletPort              int
 	ClusterDNS               []string
 	ClusterDomain            string
-	Log                      *slog.Logger
+	// NodeMonitorGracePeriod is how long a node may go without a heartbeat before the node lifecycle controller
+	// marks it Unknown (--node-monitor-grace-period); 0 takes its default (40 s).
+	NodeMonitorGracePeriod time.Duration
+	Log                    *slog.Logger
 	// Ready, if set, is called once the server answers /readyz.
 	Ready func()
 }

@@ -191,8 +191,10 @@ func (c *cluster) start(t *testing.T) error {
 		return err
 	}
 	args := append([]string{"server", "--data-dir", c.DataDir, "--port", strconv.Itoa(c.Port)}, c.args...)
-	// API-only tests do not start a kubelet and containerd.
-	args = append(args, "--disable-agent")
+	if !wantsAgent(c.args) {
+		// API-only tests do not start a kubelet and containerd (see kubelet_test.go for the tests that do).
+		args = append(args, "--disable-agent")
+	}
 	cmd := exec.Command(c.bin, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/skiff-sh/skiff/internal/kubelet"
+	_ "github.com/skiff-sh/skiff/internal/nodeipam" // registers the node-IPAM server component
+	"github.com/spf13/cobra"
+	"k8s.io/client-go/rest"
+)
+
+func init() { commands = append(commands, agentCommand) }
+
+func agentCommand() *cobra.Command {
+	var cfg kubelet.Config
+	var serverURL, token, caFile, logLevel, clusterDNS string
+	cmd := &cobra.Command{
+		Use:   "agent",
+		Short: "Run only a node (kubelet and its containerd), joined to a skiff server",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var lvl slog.Level
+			if err := lvl.UnmarshalText([]byte(logLevel)); err != nil {
+				return err
+			}
+			cfg.Log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
+			if serverURL == "" || token == "" {
+				return fmt.Errorf("--server and --token are required")
+			}
+			caPEM, err := agentCA(serverURL, caFile)
+			if err != nil {
+				return err
+			}
+			pool := x509.NewCertPool()
+			if !pool.AppendCertsFromPEM(caPEM) {
+				return fmt.Errorf("no CA certificate in %s", caFile)
+			}
+			cfg.ClientCA = pool
+			if clusterDNS != "" {
+				cfg.ClusterDNS = []string{clusterDNS}
+			}
+			rc := &rest.Config{Host: serverURL, BearerToken: token, TLSClientConfig: rest.TLSClientConfig{CAData: caPEM}, QPS: 50, Burst: 100}
+			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+			defer stop()
+			return kubelet.Run(ctx, rc, cfg)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&serverURL, "server", "", "URL of the skiff server (https://HOST:6443)")
+	f.StringVar(&token, "token", "", "join token (a line of the server's DATA/tokens.csv)")
+	f.StringVar(&caFile, "ca-file", "", "cluster CA certificate (the server's DATA/tls/ca.crt); default: trust the CA the server presents on first contact")
+	f.StringVar(&cfg.DataDir, "data-dir", "/var/lib/skiff", "directory for the node's containerd, pod volumes and logs, and images/ to import")
+	f.StringVar(&cfg.NodeName, "node-name", "", "node name (default the hostname)")
+	f.StringVar(&cfg.RuntimeEndpoint, "container-runtime-endpoint", "", "existing CRI socket to use instead of starting containerd")
+	f.StringVar(&cfg.Address, "node-ip", "", "node InternalIP (default the default route's address)")
+	f.IntVar(&cfg.Port, "kubelet-port", 10250, "HTTPS port of the kubelet API")
+	f.StringVar(&clusterDNS, "cluster-dns", "10.43.0.10", "DNS server for pods (empty: the host's resolv.conf)")
+	f.StringVar(&cfg.ClusterDomain, "cluster-domain", "cluster.local", "cluster DNS domain")
+	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	return cmd
+}
+
+// agentCA reads caFile, or takes the CA certificate the server presents (trust on first use).
+func agentCA(serverURL, caFile string) ([]byte, error) {
+	if caFile != "" {
+		return os.ReadFile(caFile)
+	}
+	u, err := url.Parse(serverURL)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := tls.Dial("tcp", u.Host, &tls.Config{InsecureSkipVerify: true}) //nolint:gosec // trust on first use, documented on --ca-file
+	if err != nil {
+		return nil, fmt.Errorf("contacting %s: %w", serverURL, err)
+	}
+	defer conn.Close()
+	chain := conn.ConnectionState().PeerCertificates
+	for i := len(chain) - 1; i >= 0; i-- {
+		if chain[i].IsCA {
+			return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: chain[i].Raw}), nil
+		}
+	}
+	return nil, fmt.Errorf("the server at %s does not present its CA; pass --ca-file (the server's DATA/tls/ca.crt)", serverURL)
+}

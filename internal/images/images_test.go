@@ -1,0 +1,89 @@
+package images
+
+import (
+	"archive/tar"
+	"bytes"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// readTar returns the entries of a tar stream by name.
+func readTar(t *testing.T, r io.Reader) map[string]*tar.Header {
+	t.Helper()
+	out := map[string]*tar.Header{}
+	tr := tar.NewReader(r)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[h.Name] = h
+	}
+}
+
+func TestWriteDockerArchive(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "app.tar")
+	spec := TestAppSpec([]byte("agnhost"), []byte("busybox"), []string{"sh", "ls", "/usr/bin/wget"})
+	if err := WriteDockerArchive(path, spec); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var manifest []struct {
+		Config   string
+		RepoTags []string
+		Layers   []string
+	}
+	tr := tar.NewReader(bytes.NewReader(b))
+	files := map[string][]byte{}
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := io.ReadAll(tr)
+		files[h.Name] = data
+	}
+	if err := json.Unmarshal(files["manifest.json"], &manifest); err != nil {
+		t.Fatal(err)
+	}
+	if len(manifest) != 1 || manifest[0].RepoTags[0] != TestAppImage || len(manifest[0].Layers) != 1 {
+		t.Fatalf("manifest %+v", manifest)
+	}
+	var cfg struct {
+		Config struct{ Entrypoint, Cmd []string }
+		RootFS struct {
+			DiffIDs []string `json:"diff_ids"`
+		} `json:"rootfs"`
+	}
+	if err := json.Unmarshal(files[manifest[0].Config], &cfg); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Config.Entrypoint[0] != "/agnhost" || cfg.Config.Cmd[0] != "pause" || len(cfg.RootFS.DiffIDs) != 1 {
+		t.Fatalf("config %+v", cfg)
+	}
+	layer := readTar(t, bytes.NewReader(files[manifest[0].Layers[0]]))
+	for name, link := range map[string]string{"bin/sh": "/bin/busybox", "bin/ls": "/bin/busybox", "usr/bin/wget": "/bin/busybox"} {
+		h := layer[name]
+		if h == nil || h.Typeflag != tar.TypeSymlink || h.Linkname != link {
+			t.Errorf("%s: %+v", name, h)
+		}
+	}
+	if h := layer["agnhost"]; h == nil || h.Mode&0o111 == 0 {
+		t.Errorf("agnhost not executable: %+v", h)
+	}
+	if h := layer["tmp/"]; h == nil || h.Mode != 0o1777 {
+		t.Errorf("tmp: %+v", h)
+	}
+}

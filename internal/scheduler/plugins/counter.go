@@ -1,0 +1,76 @@
+package plugins
+
+import (
+	"github.com/skiff-sh/skiff/internal/scheduler/framework"
+	v1 "k8s.io/api/core/v1"
+)
+
+// Counter remembers, per node version, how many of a node's pods a predicate selects, so that topology
+// spreading and anti-affinity count the pods of all nodes in O(nodes) instead of O(pods) per cycle: only
+// the nodes that changed since the last cycle are counted again. Its key must identify the predicate
+// exactly. A nil *Counter counts every time. It is not safe for concurrent use.
+type Counter struct {
+	cycle int64
+	memo  map[string]*counts
+}
+
+type counts struct {
+	lastUsed int64
+	byNode   map[string]nodeCount
+}
+
+type nodeCount struct {
+	gen int64
+	n   int
+}
+
+// counterIdle is how many cycles an unused key is kept.
+const counterIdle = 256
+
+// NewCounter returns an empty Counter.
+func NewCounter() *Counter { return &Counter{memo: map[string]*counts{}} }
+
+// NextCycle marks the start of a scheduling cycle and forgets keys not used for a while.
+func (c *Counter) NextCycle() {
+	if c == nil {
+		return
+	}
+	c.cycle++
+	if c.cycle%counterIdle == 0 {
+		for k, v := range c.memo {
+			if c.cycle-v.lastUsed > counterIdle {
+				delete(c.memo, k)
+			}
+		}
+	}
+}
+
+// Count returns how many of the node's pods match, for the predicate named key.
+func (c *Counter) Count(ni *framework.NodeInfo, key string, match func(*v1.Pod) bool) int {
+	if c == nil || ni.Generation == 0 {
+		return countPods(ni, match)
+	}
+	m := c.memo[key]
+	if m == nil {
+		m = &counts{byNode: map[string]nodeCount{}}
+		c.memo[key] = m
+	}
+	m.lastUsed = c.cycle
+	name := ni.Name()
+	if e, ok := m.byNode[name]; ok && e.gen == ni.Generation {
+		return e.n
+	}
+	n := countPods(ni, match)
+	m.byNode[name] = nodeCount{gen: ni.Generation, n: n}
+	return n
+}
+
+func countPods(ni *framework.NodeInfo, match func(*v1.Pod) bool) int {
+	n := 0
+	for _, p := range ni.Pods {
+		if match(p.Pod) {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,64 @@
+package plugins_test
+
+import (
+	"fmt"
+	"math/rand"
+	"reflect"
+	"testing"
+
+	"github.com/skiff-sh/skiff/internal/scheduler/cache"
+	"github.com/skiff-sh/skiff/internal/scheduler/framework"
+	"github.com/skiff-sh/skiff/internal/scheduler/plugins"
+	st "github.com/skiff-sh/skiff/internal/scheduler/schedtest"
+	v1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+)
+
+// TestCounterMatchesNaiveCounting checks the memoized counting against counting every pod every time,
+// while pods come and go on random nodes between cycles.
+func TestCounterMatchesNaiveCounting(t *testing.T) {
+	rng := rand.New(rand.NewSource(7))
+	c := cache.New()
+	for i := 0; i < 20; i++ {
+		c.AddNode(st.Node(fmt.Sprint("n", i), "64", "64Gi", st.Labels(zone, fmt.Sprint("z", i%4))))
+	}
+	snap := cache.NewSnapshot()
+	counter := plugins.NewCounter()
+	var live []*v1.Pod
+	apps := []string{"a", "b", "c"}
+	for cycle := 0; cycle < 300; cycle++ {
+		for k := rng.Intn(4); k > 0; k-- {
+			if len(live) > 0 && rng.Intn(3) == 0 {
+				i := rng.Intn(len(live))
+				c.RemovePod(live[i])
+				live = append(live[:i], live[i+1:]...)
+				continue
+			}
+			p := st.Pod(fmt.Sprint("p", cycle, "-", k), "", "", st.On(fmt.Sprint("n", rng.Intn(20))), st.PodLabels("app", apps[rng.Intn(3)]))
+			p.UID = types.UID(p.Name)
+			c.AddPod(p)
+			live = append(live, p)
+		}
+		c.UpdateSnapshot(snap)
+		counter.NextCycle()
+		app := apps[rng.Intn(3)]
+		pod := framework.NewPodInfo(st.Pod("x", "", "", st.PodLabels("app", app),
+			st.Spread(1, hostname, v1.DoNotSchedule, "app", app), st.Spread(1, zone, v1.DoNotSchedule, "app", app),
+			st.RequiredAntiAffinity(st.Term("app", app, zone))))
+		memo, err := plugins.PreFilterSpread(pod.Pod, nil, snap.Nodes, counter)
+		if err != nil {
+			t.Fatal(err)
+		}
+		naive, _ := plugins.PreFilterSpread(pod.Pod, nil, snap.Nodes, nil)
+		if !reflect.DeepEqual(memo.Counts, naive.Counts) {
+			t.Fatalf("cycle %d: spread counts %v, naive %v", cycle, memo.Counts, naive.Counts)
+		}
+		all := plugins.AllNodes(snap.Nodes)
+		naiveIP := plugins.PreFilterInterPodAffinity(pod, all, nil)
+		all.Counter = counter
+		memoIP := plugins.PreFilterInterPodAffinity(pod, all, nil)
+		if !reflect.DeepEqual(memoIP.AntiAffinity, naiveIP.AntiAffinity) {
+			t.Fatalf("cycle %d: anti-affinity counts %v, naive %v", cycle, memoIP.AntiAffinity, naiveIP.AntiAffinity)
+		}
+	}
+}

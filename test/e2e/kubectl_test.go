@@ -325,7 +325,7 @@ func kindCases() []kindCase {
 		{
 			name: "secrets", resource: "secret", prefix: "secret/", gr: "secrets", apiVersion: "v1", kind: "Secret", namespaced: true,
 			create: func(n string) []string { return []string{"create", "secret", "generic", n, "--from-literal=k=v"} },
-			body:   "type: Opaque\nstringData:\n  k: v\n  k2: v2\n",
+			body:   "type: Opaque\ndata:\n  k: dg==\n  k2: djI=\n",
 			header: []string{"NAME", "TYPE", "DATA", "AGE"}, wide: []string{"NAME", "TYPE", "DATA", "AGE"},
 			row: []string{"beta", "Opaque", "2", ageCell}, wideRow: []string{"beta", "Opaque", "2", ageCell},
 		},

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 
 	"github.com/skiff-sh/skiff/internal/controller/manager"
+	"github.com/skiff-sh/skiff/internal/controller/nodelifecycle"
 	"k8s.io/client-go/rest"
 )
 
@@ -14,6 +15,17 @@ func init() {
 
 // runControllerManager runs the registered controllers while this server holds the Lease
 // kube-system/kube-controller-manager (see internal/controller/manager).
-func runControllerManager(ctx context.Context, rc *rest.Config, _ *Config, log *slog.Logger) error {
-	return manager.Run(ctx, rc, manager.Options{Log: log})
+func runControllerManager(ctx context.Context, rc *rest.Config, cfg *Config, log *slog.Logger) error {
+	return manager.Run(ctx, rc, manager.Options{Log: log, Controllers: controllers(cfg)})
+}
+
+// controllers is the manager's registry with the node lifecycle controller built from cfg's options.
+func controllers(cfg *Config) []manager.Registration {
+	regs := append([]manager.Registration(nil), manager.Controllers...)
+	for i := range regs {
+		if regs[i].Name == nodelifecycle.Name {
+			regs[i].New = nodelifecycle.NewWith(nodelifecycle.Options{NodeMonitorGracePeriod: cfg.NodeMonitorGracePeriod})
+		}
+	}
+	return regs
 }

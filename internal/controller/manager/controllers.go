@@ -2,8 +2,11 @@ package manager
 
 import (
 	"github.com/skiff-sh/skiff/internal/controller/deployment"
+	"github.com/skiff-sh/skiff/internal/controller/endpoints"
+	"github.com/skiff-sh/skiff/internal/controller/endpointslice"
 	"github.com/skiff-sh/skiff/internal/controller/garbagecollector"
 	"github.com/skiff-sh/skiff/internal/controller/namespace"
+	"github.com/skiff-sh/skiff/internal/controller/nodelifecycle"
 	"github.com/skiff-sh/skiff/internal/controller/replicaset"
 	"github.com/skiff-sh/skiff/internal/controller/serviceaccount"
 )
@@ -17,4 +20,7 @@ var Controllers = []Registration{
 	{Name: garbagecollector.Name, Workers: 20, New: garbagecollector.New},
 	{Name: replicaset.Name, Workers: 5, New: replicaset.New},
 	{Name: deployment.Name, Workers: 5, New: deployment.New},
+	{Name: nodelifecycle.Name, Workers: 8, New: nodelifecycle.New},
+	{Name: endpointslice.Name, Workers: 5, New: endpointslice.New},
+	{Name: endpoints.Name, Workers: 5, New: endpoints.New},
 }

@@ -17,8 +17,20 @@ for i in $(seq 1 100); do
 done
 kubectl get --raw /readyz; echo
 kubectl version
-kubectl get namespaces
-kubectl get services -A
+for i in $(seq 1 300); do
+  if kubectl get nodes 2>/dev/null | grep -q " Ready"; then break; fi
+  sleep 0.1
+done
+kubectl get nodes -o wide
+echo
+echo "A Deployment of the test app (built from this repo), scheduled and run on containerd:"
+kubectl get deployment hello >/dev/null 2>&1 ||
+  kubectl create deployment hello --image=skiff.local/testapp:dev --replicas=2 -- /agnhost netexec --http-port=8080
+kubectl rollout status deployment/hello --timeout=120s
+kubectl get pods -o wide
+ip=$(kubectl get pods -l app=hello -o jsonpath='{.items[0].status.podIP}')
+echo "GET http://$ip:8080/hostname -> $(curl -s --max-time 5 "http://$ip:8080/hostname")"
+kubectl exec deployment/hello -- sh -c 'echo "exec: hello from $(hostname)"'
 echo
 echo "skiff is running (pid $(cat "$DATA/skiff.pid"), log $DATA/skiff.log). Point kubectl at it with:"
 echo "  export KUBECONFIG=$DATA/admin.kubeconfig"

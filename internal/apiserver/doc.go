@@ -1,0 +1,16 @@
+// Package apiserver serves the Kubernetes REST API for the built-in resources from a storage.Store.
+//
+// Contract:
+//
+//  1. New builds the server from a Config; Run starts one watch cache per resource, restores the
+//     ClusterIP/NodePort allocations from storage and creates the default namespaces and the kubernetes
+//     Service, then blocks until its context ends. Ready reports when all of that is done.
+//  2. Handler serves the API; authentication (and, later, authorization) wraps it and puts the user in the
+//     request context. The handler never panics out: a panic becomes a 500 Status and is logged.
+//  3. Every error is a metav1.Status with Kubernetes' code, reason and message (field paths for 422).
+//  4. Writes run decode → defaults → admission → validation → managed fields → storage; updates re-run their
+//     mutation on the freshest object until the etcd transaction commits (Store.GuaranteedUpdate).
+//  5. Shutdown ends open watches and waits for in-flight requests, until its context ends.
+//
+// The caller owns the etcd client, the TLS listener and the process signals.
+package apiserver

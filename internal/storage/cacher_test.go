@@ -460,6 +460,15 @@ func TestCacherCheckCompacted(t *testing.T) {
 			t.Errorf("CheckCompacted(%d) before compaction = %v", rev, err)
 		}
 	}
+	// Compact only once the cache's etcd watch has delivered everything up to cur: a watch still catching up
+	// from before the compaction revision is cancelled by etcd (and the cache then relists, ending watchers).
+	deadline := time.Now().Add(10 * time.Second)
+	for c.Revision() < cur {
+		if time.Now().After(deadline) {
+			t.Fatalf("cache at revision %d, want %d", c.Revision(), cur)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	if _, err := te.client.Compact(ctx, cur, clientv3.WithCompactPhysical()); err != nil {
 		t.Fatal(err)
 	}

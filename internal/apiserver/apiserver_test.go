@@ -18,7 +18,6 @@ import (
 	"go.uber.org/zap"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/serializer/protobuf"
 	"k8s.io/client-go/kubernetes/scheme"
 )
@@ -50,12 +49,10 @@ func newTestServerTB(t testing.TB) *testServer {
 	}
 	done := make(chan struct{})
 	go func() { defer close(done); _ = api.Run(ctx) }()
-	deadline := time.Now().Add(20 * time.Second)
-	for !api.Ready() {
-		if time.Now().After(deadline) {
-			t.Fatal("api server not ready after 20s")
-		}
-		time.Sleep(5 * time.Millisecond)
+	select {
+	case <-api.ReadyC():
+	case <-time.After(20 * time.Second):
+		t.Fatal("api server not ready after 20s")
 	}
 	hs := httptest.NewServer(api.Handler())
 	t.Cleanup(func() {
@@ -517,5 +514,3 @@ func TestSecretStringDataIsStoredAsData(t *testing.T) {
 		t.Fatalf("stored secret: data=%q stringData=%v", sec.Data, sec.StringData)
 	}
 }
-
-var _ runtime.Object = (*corev1.Pod)(nil)

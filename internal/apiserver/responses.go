@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"strconv"
 
@@ -98,5 +97,3 @@ func statusSuccess(code int, details *metav1.StatusDetails) *metav1.Status {
 func badRequest(format string, args ...any) error {
 	return apierrors.NewBadRequest(fmt.Sprintf(format, args...))
 }
-
-var _ = slog.Default

@@ -62,8 +62,11 @@ type APIServer struct {
 	ipAlloc   *ipAllocator
 	portAlloc *portAllocator
 
-	ready    atomic.Bool
-	inflight sync.WaitGroup
+	ready atomic.Bool
+	// readyCh is closed the first time the server becomes ready.
+	readyCh   chan struct{}
+	readyOnce sync.Once
+	inflight  sync.WaitGroup
 	// stopping is closed when shutdown starts; watches end on it.
 	stopping chan struct{}
 	stopOnce sync.Once
@@ -125,6 +128,7 @@ func New(cfg Config) (*APIServer, error) {
 		byGVR:    map[schema.GroupVersionResource]*resource{},
 		byGR:     map[schema.GroupResource]*resource{},
 		stopping: make(chan struct{}),
+		readyCh:  make(chan struct{}),
 	}
 	for _, r := range registry.Resources() {
 		res := &resource{Resource: r, keys: storage.KeyFunc{GR: r.GroupResource(), Namespaced: r.Namespaced}}
@@ -164,6 +168,7 @@ func (s *APIServer) Run(ctx context.Context) error {
 	}
 	if err == nil {
 		s.ready.Store(true)
+		s.readyOnce.Do(func() { close(s.readyCh) })
 	} else if ctx.Err() == nil {
 		s.log.Error("apiserver: bootstrap failed", "err", err)
 	}
@@ -189,6 +194,9 @@ func (s *APIServer) progressLoop(ctx context.Context) {
 
 // Ready reports whether the server has loaded its caches and storage answers.
 func (s *APIServer) Ready() bool { return s.ready.Load() }
+
+// ReadyC is closed once the server has become ready for the first time.
+func (s *APIServer) ReadyC() <-chan struct{} { return s.readyCh }
 
 // Shutdown ends watches and waits for in-flight requests (until ctx ends).
 func (s *APIServer) Shutdown(ctx context.Context) {

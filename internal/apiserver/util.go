@@ -2,7 +2,6 @@ package apiserver
 
 import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"reflect"
 	goruntime "runtime"
 	"strconv"
@@ -59,7 +58,5 @@ func notFoundPath() error {
 		Message: "the server could not find the requested resource", Details: &metav1.StatusDetails{},
 	}}
 }
-
-var _ = schema.GroupResource{}
 
 func storageListAll() storage.ListOptions { return storage.ListOptions{} }

@@ -93,10 +93,9 @@ func (f *Fake) Set(t time.Time) {
 			}
 			w.at = w.at.Add(w.period)
 		}
-		if w.at.After(t) && (w.period > 0 || w.at.After(t)) {
-			if w.period > 0 || w.at.After(t) {
-				kept = append(kept, w)
-			}
+		// One-shot waiters that fired are dropped; tickers and waiters still in the future stay.
+		if w.at.After(t) {
+			kept = append(kept, w)
 		}
 	}
 	f.waiters = kept

@@ -233,10 +233,9 @@ func Run(ctx context.Context, cfg Config) error {
 		go func(c Component) {
 			defer compWG.Done()
 			// Components talk to the API like any client; wait until it serves.
-			for compCtx.Err() == nil && !api.Ready() {
-				time.Sleep(5 * time.Millisecond)
-			}
-			if compCtx.Err() != nil {
+			select {
+			case <-api.ReadyC():
+			case <-compCtx.Done():
 				return
 			}
 			if err := c.Run(compCtx, rc, &cfg, log.With("component", c.Name)); err != nil && compCtx.Err() == nil {
@@ -247,15 +246,13 @@ func Run(ctx context.Context, cfg Config) error {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		for runCtx.Err() == nil {
-			if api.Ready() {
-				step("ready")
-				if cfg.Ready != nil {
-					cfg.Ready()
-				}
-				return
+		select {
+		case <-api.ReadyC():
+			step("ready")
+			if cfg.Ready != nil {
+				cfg.Ready()
 			}
-			time.Sleep(5 * time.Millisecond)
+		case <-runCtx.Done():
 		}
 	}()
 	var etcdErr <-chan error

@@ -161,3 +161,20 @@ func RecheckOwner(uid types.UID, get func(ctx context.Context) (metav1.Object, e
 		return nil
 	}
 }
+
+// SelectingOwners returns the owners whose non-empty selector matches lbls: the controllers that could adopt an
+// orphan carrying those labels. Owners with an invalid selector never match.
+func SelectingOwners[T any](owners []T, selectorOf func(T) *metav1.LabelSelector, lbls map[string]string) []T {
+	if len(lbls) == 0 {
+		return nil
+	}
+	var out []T
+	for _, o := range owners {
+		sel, err := metav1.LabelSelectorAsSelector(selectorOf(o))
+		if err != nil || sel.Empty() || !sel.Matches(labels.Set(lbls)) {
+			continue
+		}
+		out = append(out, o)
+	}
+	return out
+}

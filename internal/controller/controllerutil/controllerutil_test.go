@@ -332,3 +332,24 @@ func TestClaimObjects(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestSelectingOwners(t *testing.T) {
+	type owner struct {
+		name string
+		sel  *metav1.LabelSelector
+	}
+	owners := []owner{
+		{"match", &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}}},
+		{"other", &metav1.LabelSelector{MatchLabels: map[string]string{"app": "db"}}},
+		{"empty", &metav1.LabelSelector{}},
+		{"invalid", &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "app", Operator: "Bogus"}}}},
+	}
+	sel := func(o owner) *metav1.LabelSelector { return o.sel }
+	got := SelectingOwners(owners, sel, map[string]string{"app": "web", "x": "y"})
+	if len(got) != 1 || got[0].name != "match" {
+		t.Fatalf("SelectingOwners = %v, want only match", got)
+	}
+	if got := SelectingOwners(owners, sel, nil); got != nil {
+		t.Fatalf("unlabelled object matched %v", got)
+	}
+}

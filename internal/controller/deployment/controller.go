@@ -145,22 +145,11 @@ func (c *Controller) resolve(ns string, ref *metav1.OwnerReference) *appsv1.Depl
 
 // matching returns the Deployments whose selector matches rs's labels (candidates to adopt an orphan).
 func (c *Controller) matching(rs *appsv1.ReplicaSet) []*appsv1.Deployment {
-	if len(rs.Labels) == 0 {
-		return nil
-	}
 	all, err := c.dLister.Deployments(rs.Namespace).List(labels.Everything())
 	if err != nil {
 		return nil
 	}
-	var out []*appsv1.Deployment
-	for _, d := range all {
-		sel, err := metav1.LabelSelectorAsSelector(d.Spec.Selector)
-		if err != nil || sel.Empty() || !sel.Matches(labels.Set(rs.Labels)) {
-			continue
-		}
-		out = append(out, d)
-	}
-	return out
+	return controllerutil.SelectingOwners(all, func(d *appsv1.Deployment) *metav1.LabelSelector { return d.Spec.Selector }, rs.Labels)
 }
 
 func (c *Controller) addRS(obj any) {

@@ -486,7 +486,9 @@ func (e *errDryRun) Error() string { return "dry run" }
 func (s *APIServer) updateObject(ctx context.Context, res *resource, ns, name, sub string, wo writeOptions, mutate func(cur runtime.Object) (runtime.Object, error)) (runtime.Object, error) {
 	key := res.keys.Key(ns, name)
 	var deleteAfter bool
-	out, err := s.store.GuaranteedUpdate(ctx, key, res.New, func(cur runtime.Object) (runtime.Object, error) {
+	// The watch cache's copy saves the etcd read when it is current (the common case); a stale one costs one failed
+	// transaction that returns the current object.
+	out, err := s.store.GuaranteedUpdateCached(ctx, key, res.New, res.cacher.Get(key), func(cur runtime.Object) (runtime.Object, error) {
 		deleteAfter = false
 		newObj, err := mutate(cur.DeepCopyObject())
 		if err != nil {

@@ -11,6 +11,8 @@
 //  3. Writes are optimistic: Create fails with ErrAlreadyExists if the key
 //     exists, GuaranteedUpdate retries its tryUpdate function until it commits
 //     against the revision it read, or returns the function's error unchanged.
+//     GuaranteedUpdateCached may start from a Cacher's copy; errors and no-ops
+//     count only once confirmed against the object read from etcd.
 //  4. A Cacher serves List-at-revision-0 and Watch for one resource prefix. It
 //     never mutates the objects it hands out and callers must not either.
 //  5. A watch from a revision older than the etcd compaction or than the

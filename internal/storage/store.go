@@ -127,34 +127,65 @@ type UpdateFunc func(current runtime.Object) (runtime.Object, error)
 // GuaranteedUpdate reads key, applies tryUpdate and writes the result if the key did not change meanwhile, retrying otherwise.
 // If tryUpdate returns the object unchanged (same bytes) nothing is written. ErrNotFound if the key is absent.
 func (s *Store) GuaranteedUpdate(ctx context.Context, key string, newFunc func() runtime.Object, tryUpdate UpdateFunc) (runtime.Object, error) {
-	for attempt := 0; ; attempt++ {
-		resp, err := s.client.Get(ctx, key)
-		if err != nil {
-			return nil, fmt.Errorf("get %s: %w", key, err)
+	return s.GuaranteedUpdateCached(ctx, key, newFunc, nil, tryUpdate)
+}
+
+// GuaranteedUpdateCached is GuaranteedUpdate starting from cached, a possibly stale copy of the object at key (from a
+// Cacher; nil means none), which saves the etcd read when the cache is current. The object is not modified.
+// tryUpdate's errors and no-op results count only against the current object: on a cached one, the current object is
+// read and tryUpdate runs again. A write against a stale revision fails its transaction, which returns the current
+// object in the same round trip.
+func (s *Store) GuaranteedUpdateCached(ctx context.Context, key string, newFunc func() runtime.Object, cached runtime.Object, tryUpdate UpdateFunc) (runtime.Object, error) {
+	var st *updateState
+	if cached != nil {
+		if rev, err := strconv.ParseInt(accessorRV(cached), 10, 64); err == nil && rev > 0 {
+			cur := cached.DeepCopyObject()
+			data, err := s.Encode(cur)
+			if err != nil {
+				return nil, err
+			}
+			st = &updateState{obj: cur, data: data, rev: rev}
 		}
-		if len(resp.Kvs) == 0 {
-			return nil, ErrNotFound
-		}
-		kv := resp.Kvs[0]
-		cur, err := s.Decode(kv.Value, kv.ModRevision, newFunc())
-		if err != nil {
+	}
+	if st == nil {
+		var err error
+		if st, err = s.currentState(ctx, key, newFunc); err != nil {
 			return nil, err
 		}
-		next, err := tryUpdate(cur)
+	}
+	for {
+		next, err := tryUpdate(st.obj)
 		if err != nil {
+			if !st.current {
+				if st, err = s.currentState(ctx, key, newFunc); err != nil {
+					return nil, err
+				}
+				continue
+			}
 			return nil, err
 		}
 		data, err := s.Encode(next)
 		if err != nil {
 			return nil, err
 		}
-		if string(data) == string(kv.Value) {
-			setRV(next, kv.ModRevision)
+		if bytes.Equal(data, st.data) {
+			if !st.current {
+				fresh, err := s.currentState(ctx, key, newFunc)
+				if err != nil {
+					return nil, err
+				}
+				if fresh.rev != st.rev {
+					st = fresh
+					continue
+				}
+			}
+			setRV(next, st.rev)
 			return next, nil
 		}
 		txn, err := s.client.Txn(ctx).
-			If(clientv3.Compare(clientv3.ModRevision(key), "=", kv.ModRevision)).
+			If(clientv3.Compare(clientv3.ModRevision(key), "=", st.rev)).
 			Then(clientv3.OpPut(key, string(data))).
+			Else(clientv3.OpGet(key)).
 			Commit()
 		if err != nil {
 			return nil, fmt.Errorf("update %s: %w", key, err)
@@ -166,7 +197,51 @@ func (s *Store) GuaranteedUpdate(ctx context.Context, key string, newFunc func()
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
+		kvs := txn.Responses[0].GetResponseRange().Kvs
+		if len(kvs) == 0 {
+			return nil, ErrNotFound
+		}
+		if st, err = s.stateOf(kvs[0].Value, kvs[0].ModRevision, newFunc); err != nil {
+			return nil, err
+		}
 	}
+}
+
+// updateState is the object an update attempt starts from: decoded, its stored bytes and revision, and whether it
+// was read from etcd (current) or taken from a cache.
+type updateState struct {
+	obj     runtime.Object
+	data    []byte
+	rev     int64
+	current bool
+}
+
+// currentState reads key from etcd; ErrNotFound if absent.
+func (s *Store) currentState(ctx context.Context, key string, newFunc func() runtime.Object) (*updateState, error) {
+	resp, err := s.client.Get(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("get %s: %w", key, err)
+	}
+	if len(resp.Kvs) == 0 {
+		return nil, ErrNotFound
+	}
+	return s.stateOf(resp.Kvs[0].Value, resp.Kvs[0].ModRevision, newFunc)
+}
+
+func (s *Store) stateOf(data []byte, rev int64, newFunc func() runtime.Object) (*updateState, error) {
+	obj, err := s.Decode(data, rev, newFunc())
+	if err != nil {
+		return nil, err
+	}
+	return &updateState{obj: obj, data: data, rev: rev, current: true}, nil
+}
+
+func accessorRV(obj runtime.Object) string {
+	acc, err := meta.Accessor(obj)
+	if err != nil {
+		return ""
+	}
+	return acc.GetResourceVersion()
 }
 
 // Delete removes key if its revision is still rev (0 = any) and returns the deleted object with the deletion revision.

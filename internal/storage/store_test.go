@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"runtime"
 	"strconv"
 	"strings"
@@ -549,5 +550,90 @@ func TestStoreKeys(t *testing.T) {
 		if c.got != c.want {
 			t.Errorf("key %q, want %q", c.got, c.want)
 		}
+	}
+}
+
+func TestStoreGuaranteedUpdateCached(t *testing.T) {
+	te := startEtcd(t)
+	ctx := testCtx(t)
+	s := te.store
+	key := cmKeys.Key("ns1", "c")
+	stale, err := s.Create(ctx, key, cm("ns1", "c", nil, map[string]string{"v": "1"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	current, err := s.GuaranteedUpdate(ctx, key, newCM, func(cur kruntime.Object) (kruntime.Object, error) {
+		c := cur.DeepCopyObject().(*corev1.ConfigMap)
+		c.Data["v"] = "2"
+		return c, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	appendX := func(seen *[]string) UpdateFunc {
+		return func(cur kruntime.Object) (kruntime.Object, error) {
+			c := cur.DeepCopyObject().(*corev1.ConfigMap)
+			*seen = append(*seen, c.Data["v"])
+			c.Data["v"] += "x"
+			return c, nil
+		}
+	}
+
+	// A stale cached object: the transaction fails and the retry starts from the current object it returned.
+	var seen []string
+	out, err := s.GuaranteedUpdateCached(ctx, key, newCM, stale, appendX(&seen))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := out.(*corev1.ConfigMap).Data["v"]; got != "2x" || !reflect.DeepEqual(seen, []string{"1", "2"}) {
+		t.Fatalf("stale cache: result %q after attempts on %v, want 2x after [1 2]", got, seen)
+	}
+	if stale.(*corev1.ConfigMap).Data["v"] != "1" || rvOf(t, stale) == rvOf(t, out) {
+		t.Fatalf("the cached object was modified: %+v", stale)
+	}
+
+	// A current cached object: one attempt, committed.
+	seen = nil
+	out2, err := s.GuaranteedUpdateCached(ctx, key, newCM, out, appendX(&seen))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := out2.(*corev1.ConfigMap).Data["v"]; got != "2xx" || len(seen) != 1 || rvOf(t, out2) <= rvOf(t, out) {
+		t.Fatalf("current cache: result %q rv %d after attempts %v", got, rvOf(t, out2), seen)
+	}
+
+	// An error on a stale object is not final: it is retried on the current one.
+	out3, err := s.GuaranteedUpdateCached(ctx, key, newCM, current, func(cur kruntime.Object) (kruntime.Object, error) {
+		c := cur.DeepCopyObject().(*corev1.ConfigMap)
+		if c.Data["v"] == "2" {
+			return nil, errors.New("precondition failed on the stale object")
+		}
+		c.Data["v"] = "3"
+		return c, nil
+	})
+	if err != nil || out3.(*corev1.ConfigMap).Data["v"] != "3" {
+		t.Fatalf("error on stale object: %v, %+v", err, out3)
+	}
+	// ... but is returned on the current one.
+	sentinel := errors.New("no")
+	if _, err := s.GuaranteedUpdateCached(ctx, key, newCM, out3, func(kruntime.Object) (kruntime.Object, error) { return nil, sentinel }); err != sentinel {
+		t.Fatalf("error on current object: %v, want the function's error", err)
+	}
+
+	// A no-op on a stale object reports the current revision, not the cached one.
+	noop, err := s.GuaranteedUpdateCached(ctx, key, newCM, stale, func(cur kruntime.Object) (kruntime.Object, error) { return cur, nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rvOf(t, noop) != rvOf(t, out3) || noop.(*corev1.ConfigMap).Data["v"] != "3" {
+		t.Fatalf("no-op from a stale cache: rv %d data %v, want rv %d data 3", rvOf(t, noop), noop.(*corev1.ConfigMap).Data, rvOf(t, out3))
+	}
+
+	// Deleted meanwhile: NotFound, whatever the cache says.
+	if _, err := s.Delete(ctx, key, 0, newCM); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GuaranteedUpdateCached(ctx, key, newCM, out3, appendX(new([]string))); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("update of a deleted key from the cache: %v, want ErrNotFound", err)
 	}
 }

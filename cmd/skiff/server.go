@@ -44,6 +44,7 @@ func serverCommand() *cobra.Command {
 	f.StringVar(&cfg.TokenFile, "token-file", "", "static bearer token file (CSV token,user,uid,\"groups\"); default DATA/tokens.csv")
 	f.StringSliceVar(&cfg.TLSSANs, "tls-san", nil, "extra names or IPs for the serving certificate")
 	f.StringVar(&cfg.AdvertiseAddress, "advertise-address", "", "address of this server for the kubernetes Service")
+	f.BoolVar(&cfg.Profiling, "profiling", true, "serve Go profiles at /debug/pprof/ to system:masters")
 	f.BoolVar(&cfg.DisableAgent, "disable-agent", false, "do not run a kubelet (and containerd) on this machine")
 	f.StringVar(&cfg.ContainerRuntimeEndpoint, "container-runtime-endpoint", "", "existing CRI socket for the kubelet instead of starting containerd")
 	f.StringVar(&cfg.NodeName, "node-name", "", "this machine's node name (default the hostname)")

@@ -36,6 +36,8 @@ type Config struct {
 	// BindAddress is where HTTPS listens (default 0.0.0.0).
 	BindAddress string
 	Port        int
+	// Profiling serves /debug/pprof/ to system:masters (kube-apiserver's --profiling).
+	Profiling bool
 	// EtcdEndpoints selects an external etcd cluster; empty starts the embedded one.
 	EtcdEndpoints                         []string
 	EtcdCAFile, EtcdCertFile, EtcdKeyFile string
@@ -178,7 +180,11 @@ func Run(ctx context.Context, cfg Config) error {
 	if err := api.EnableNodeProxy(kcCert, kcKey); err != nil {
 		return err
 	}
-	handler := auth.Middleware(authn, auth.DefaultAnonymousPaths, api.Handler())
+	var apiHandler http.Handler = api.Handler()
+	if cfg.Profiling {
+		apiHandler = withProfiling(apiHandler)
+	}
+	handler := auth.Middleware(authn, auth.DefaultAnonymousPaths, apiHandler)
 
 	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.BindAddress, strconv.Itoa(cfg.Port)))
 	if err != nil {

@@ -3,6 +3,7 @@ package apiserver
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -111,7 +112,14 @@ func (s *APIServer) watch(w http.ResponseWriter, r *http.Request, ri requestInfo
 		return expired
 	}
 
-	w.Header().Set("Content-Type", "application/json")
+	if n.kind == outTable {
+		n.protobuf = false
+	}
+	if n.protobuf {
+		w.Header().Set("Content-Type", mediaProtobuf+";stream=watch")
+	} else {
+		w.Header().Set("Content-Type", "application/json")
+	}
 	w.Header().Set("Transfer-Encoding", "chunked")
 	w.Header().Set("Cache-Control", "no-cache, private")
 	w.WriteHeader(http.StatusOK)
@@ -243,8 +251,29 @@ func (ws *watchStream) send(t watch.EventType, obj runtime.Object) error {
 			ws.s.codecs.setTypeMeta(out)
 		}
 	}
+	return ws.write(t, out)
+}
+
+// write sends one event: JSON objects back to back, or with protobuf (Accept application/vnd.kubernetes.protobuf)
+// Kubernetes' stream=watch framing: a 4-byte big-endian length, then a metav1.WatchEvent in raw protobuf whose
+// object is the protobuf-enveloped object.
+func (ws *watchStream) write(t watch.EventType, obj runtime.Object) error {
 	ws.buf.Reset()
-	if err := ws.s.codecs.json.Encode(out, &ws.buf); err != nil {
+	if ws.n.protobuf {
+		if err := ws.s.codecs.pb.Encode(obj, &ws.buf); err != nil {
+			return err
+		}
+		ev := metav1.WatchEvent{Type: string(t), Object: runtime.RawExtension{Raw: ws.buf.Bytes()}}
+		data, err := ev.Marshal()
+		if err != nil {
+			return err
+		}
+		frame := make([]byte, 4, 4+len(data))
+		binary.BigEndian.PutUint32(frame, uint32(len(data)))
+		_, err = ws.w.Write(append(frame, data...))
+		return err
+	}
+	if err := ws.s.codecs.json.Encode(obj, &ws.buf); err != nil {
 		return err
 	}
 	ev := metav1.WatchEvent{Type: string(t), Object: runtime.RawExtension{Raw: bytes.TrimSpace(ws.buf.Bytes())}}
@@ -252,8 +281,7 @@ func (ws *watchStream) send(t watch.EventType, obj runtime.Object) error {
 	if err != nil {
 		return err
 	}
-	data = append(data, '\n')
-	_, err = ws.w.Write(data)
+	_, err = ws.w.Write(append(data, '\n'))
 	return err
 }
 
@@ -269,20 +297,10 @@ func (ws *watchStream) bookmark(rev int64, initialEnd bool) error {
 	if initialEnd {
 		m.SetAnnotations(map[string]string{metav1.InitialEventsAnnotationKey: "true"})
 	}
-	ws.buf.Reset()
 	if ws.n.kind == outPartialMetadata {
 		obj.GetObjectKind().SetGroupVersionKind(metav1.SchemeGroupVersion.WithKind("PartialObjectMetadata"))
 	} else {
 		obj.GetObjectKind().SetGroupVersionKind(ws.res.GVK())
 	}
-	if err := ws.s.codecs.json.Encode(obj, &ws.buf); err != nil {
-		return err
-	}
-	ev := metav1.WatchEvent{Type: string(watch.Bookmark), Object: runtime.RawExtension{Raw: bytes.TrimSpace(ws.buf.Bytes())}}
-	data, err := json.Marshal(&ev)
-	if err != nil {
-		return err
-	}
-	_, err = ws.w.Write(append(data, '\n'))
-	return err
+	return ws.write(watch.Bookmark, obj)
 }

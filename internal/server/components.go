@@ -52,6 +52,11 @@ func clientConfig(bundle *pki.Bundle, tlsDir, host string, name, user string, gr
 		TLSClientConfig: rest.TLSClientConfig{
 			CAData: bundle.CAPEM, CertData: certPEM, KeyData: keyPEM,
 		},
+		// Protobuf, as Kubernetes' own components speak: decoding JSON watch events was a fifth of the server's CPU.
+		ContentConfig: rest.ContentConfig{
+			ContentType:        "application/vnd.kubernetes.protobuf",
+			AcceptContentTypes: "application/vnd.kubernetes.protobuf,application/json",
+		},
 		QPS:   200,
 		Burst: 400,
 	}, nil

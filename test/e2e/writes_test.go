@@ -117,7 +117,8 @@ type sniffBody struct {
 	onMatch func()
 }
 
-var code410 = []byte(`"code":410`)
+// expiredMsg is in the message of the 410 Expired Status, whether the stream is JSON or protobuf.
+var expiredMsg = []byte("too old resource version")
 
 func (s *sniffBody) Read(p []byte) (int, error) {
 	if s.cut.Load() {
@@ -129,12 +130,12 @@ func (s *sniffBody) Read(p []byte) (int, error) {
 	}
 	if n > 0 && !s.matched {
 		buf := append(s.tail, p[:n]...)
-		if bytes.Contains(buf, code410) {
+		if bytes.Contains(buf, expiredMsg) {
 			s.matched = true
 			s.onMatch()
 		}
-		if len(buf) > len(code410) {
-			buf = buf[len(buf)-len(code410):]
+		if len(buf) > len(expiredMsg) {
+			buf = buf[len(buf)-len(expiredMsg):]
 		}
 		s.tail = append(s.tail[:0], buf...)
 	}

@@ -3,9 +3,11 @@ package apiserver
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"math/big"
 	"net"
+	"strings"
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -39,7 +41,7 @@ func (s *APIServer) admitCreate(ctx context.Context, res *resource, obj runtime.
 	case *corev1.Pod:
 		admitPod(o)
 	case *corev1.Service:
-		return s.allocateService(o, nil)
+		return s.allocateService(ctx, o, nil)
 	case *batchv1.Job:
 		generateJobSelector(o)
 	}
@@ -181,7 +183,8 @@ func qosClass(spec *corev1.PodSpec) corev1.PodQOSClass {
 func (s *APIServer) admitUpdate(ctx context.Context, res *resource, obj, old runtime.Object) error {
 	switch o := obj.(type) {
 	case *corev1.Service:
-		return s.allocateService(o, old.(*corev1.Service))
+		dropTypeDependentFields(o, old.(*corev1.Service))
+		return s.allocateService(ctx, o, old.(*corev1.Service))
 	case *corev1.Pod:
 		op := old.(*corev1.Pod)
 		// Fields set by admission are not the user's to drop on update.
@@ -202,6 +205,32 @@ func (s *APIServer) admitUpdate(ctx context.Context, res *resource, obj, old run
 	return nil
 }
 
+// externallyAccessible reports whether the Service is reachable from outside the cluster (Kubernetes' serviceutil).
+func externallyAccessible(svc *corev1.Service) bool {
+	return svc.Spec.Type == corev1.ServiceTypeLoadBalancer || svc.Spec.Type == corev1.ServiceTypeNodePort ||
+		(svc.Spec.Type == corev1.ServiceTypeClusterIP && len(svc.Spec.ExternalIPs) > 0)
+}
+
+// dropTypeDependentFields clears, on a type change, the fields the old type had that the new one may not have, when
+// the update left them as they were (Kubernetes' service strategy); allocateService handles the NodePorts.
+func dropTypeDependentFields(svc, old *corev1.Service) {
+	if old.Spec.Type == corev1.ServiceTypeLoadBalancer && svc.Spec.Type != corev1.ServiceTypeLoadBalancer {
+		if a, b := svc.Spec.AllocateLoadBalancerNodePorts, old.Spec.AllocateLoadBalancerNodePorts; a != nil && b != nil && *a == *b {
+			svc.Spec.AllocateLoadBalancerNodePorts = nil
+		}
+		if a, b := svc.Spec.LoadBalancerClass, old.Spec.LoadBalancerClass; a != nil && b != nil && *a == *b {
+			svc.Spec.LoadBalancerClass = nil
+		}
+	}
+	if externallyAccessible(old) && !externallyAccessible(svc) && svc.Spec.ExternalTrafficPolicy == old.Spec.ExternalTrafficPolicy {
+		svc.Spec.ExternalTrafficPolicy = ""
+	}
+	if old.Spec.HealthCheckNodePort != 0 && svc.Spec.HealthCheckNodePort == old.Spec.HealthCheckNodePort &&
+		!(svc.Spec.Type == corev1.ServiceTypeLoadBalancer && svc.Spec.ExternalTrafficPolicy == corev1.ServiceExternalTrafficPolicyLocal) {
+		svc.Spec.HealthCheckNodePort = 0
+	}
+}
+
 func needsClusterIP(svc *corev1.Service) bool {
 	return svc.Spec.Type != corev1.ServiceTypeExternalName && svc.Spec.ClusterIP != corev1.ClusterIPNone
 }
@@ -214,7 +243,7 @@ func needsNodePorts(svc *corev1.Service) bool {
 }
 
 // allocateService assigns the ClusterIP and NodePorts of a new or changed Service; old is nil on create.
-func (s *APIServer) allocateService(svc *corev1.Service, old *corev1.Service) error {
+func (s *APIServer) allocateService(ctx context.Context, svc *corev1.Service, old *corev1.Service) error {
 	gk := schema.GroupKind{Kind: "Service"}
 	fp := field.NewPath("spec")
 	if old != nil {
@@ -248,7 +277,7 @@ func (s *APIServer) allocateService(svc *corev1.Service, old *corev1.Service) er
 	}
 	if needsClusterIP(svc) && (old == nil || svc.Spec.ClusterIP != oldIP) {
 		if svc.Spec.ClusterIP == "" {
-			ip, err := s.ipAlloc.AllocateNext()
+			ip, err := s.ipAlloc.AllocateNext(ctx)
 			if err != nil {
 				return apierrors.NewInternalError(fmt.Errorf("failed to allocate a serviceIP: %v", err))
 			}
@@ -259,10 +288,11 @@ func (s *APIServer) allocateService(svc *corev1.Service, old *corev1.Service) er
 				return apierrors.NewInvalid(gk, svc.Name, field.ErrorList{field.Invalid(fp.Child("clusterIP"), svc.Spec.ClusterIP, "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)")})
 			}
 			isKubernetes := svc.Namespace == "default" && svc.Name == "kubernetes" && ip.Equal(s.ipAlloc.First())
-			if !isKubernetes {
-				if err := s.ipAlloc.Allocate(ip); err != nil {
-					return apierrors.NewInvalid(gk, svc.Name, field.ErrorList{field.Invalid(fp.Child("clusterIPs").Index(0), svc.Spec.ClusterIP, err.Error())})
+			if err := s.ipAlloc.Allocate(ctx, ip, isKubernetes); err != nil && !(isKubernetes && errors.Is(err, errIPAllocated)) {
+				if !isRangeError(err) {
+					return apierrors.NewInternalError(fmt.Errorf("failed to allocate IP %s: %v", svc.Spec.ClusterIP, err))
 				}
+				return apierrors.NewInvalid(gk, svc.Name, field.ErrorList{field.Invalid(fp.Child("clusterIPs"), goSyntax{[]string{svc.Spec.ClusterIP}}, fmt.Sprintf("failed to allocate IP %s: %v", svc.Spec.ClusterIP, err))})
 			}
 		}
 		svc.Spec.ClusterIPs = []string{svc.Spec.ClusterIP}
@@ -279,7 +309,7 @@ func (s *APIServer) allocateService(svc *corev1.Service, old *corev1.Service) er
 			p := &svc.Spec.Ports[i]
 			switch {
 			case p.NodePort == 0:
-				port, err := s.portAlloc.AllocateNext()
+				port, err := s.portAlloc.AllocateNext(ctx)
 				if err != nil {
 					return apierrors.NewInternalError(fmt.Errorf("failed to allocate a nodePort: %v", err))
 				}
@@ -287,7 +317,10 @@ func (s *APIServer) allocateService(svc *corev1.Service, old *corev1.Service) er
 			case oldPorts[p.NodePort] || seen[p.NodePort]:
 				// Already ours (or shared by two protocols of this Service).
 			default:
-				if err := s.portAlloc.Allocate(int(p.NodePort)); err != nil {
+				if err := s.portAlloc.Allocate(ctx, int(p.NodePort)); err != nil {
+					if !isRangeError(err) {
+						return apierrors.NewInternalError(fmt.Errorf("failed to allocate port %d: %v", p.NodePort, err))
+					}
 					return apierrors.NewInvalid(gk, svc.Name, field.ErrorList{field.Invalid(fp.Child("ports").Index(i).Child("nodePort"), p.NodePort, err.Error())})
 				}
 			}
@@ -301,8 +334,26 @@ func (s *APIServer) allocateService(svc *corev1.Service, old *corev1.Service) er
 	return nil
 }
 
+// goSyntax renders a field error's value as Kubernetes 1.32 does (Go syntax, []string{"10.43.0.5"}), not as
+// newer apimachinery does (JSON): its JSON form fails, so field.Error falls back to String.
+type goSyntax struct{ v any }
+
+var errGoSyntax = errors.New("rendered as Go syntax")
+
+// MarshalJSON fails on purpose (see goSyntax).
+func (g goSyntax) MarshalJSON() ([]byte, error) { return nil, errGoSyntax }
+
+// String returns the value in Go syntax.
+func (g goSyntax) String() string { return fmt.Sprintf("%#v", g.v) }
+
+// isRangeError reports whether err is the client's (a taken or out-of-range value) rather than storage's.
+func isRangeError(err error) bool {
+	return errors.Is(err, errIPAllocated) || errors.Is(err, errPortAllocated) || strings.Contains(err.Error(), "not in the valid range")
+}
+
 // releaseAllocations frees what allocateService reserved for obj beyond what old holds (old nil: all of it).
-func (s *APIServer) releaseAllocations(res *resource, obj, old runtime.Object) {
+// A release that fails leaves a leak, which the repair loop frees.
+func (s *APIServer) releaseAllocations(ctx context.Context, res *resource, obj, old runtime.Object) {
 	svc, ok := obj.(*corev1.Service)
 	if !ok {
 		return
@@ -311,9 +362,12 @@ func (s *APIServer) releaseAllocations(res *resource, obj, old runtime.Object) {
 	if old != nil {
 		o, _ = old.(*corev1.Service)
 	}
+	ctx = context.WithoutCancel(ctx)
 	if o == nil || o.Spec.ClusterIP != svc.Spec.ClusterIP {
 		if ip := net.ParseIP(svc.Spec.ClusterIP); ip != nil && !(svc.Name == "kubernetes" && svc.Namespace == "default") {
-			s.ipAlloc.Release(ip)
+			if err := s.ipAlloc.Release(ctx, ip); err != nil {
+				s.log.Warn("apiserver: releasing a ClusterIP failed; the repair loop will free it", "ip", ip, "err", err)
+			}
 		}
 	}
 	keep := map[int32]bool{}
@@ -324,27 +378,25 @@ func (s *APIServer) releaseAllocations(res *resource, obj, old runtime.Object) {
 	}
 	for _, p := range svc.Spec.Ports {
 		if p.NodePort != 0 && !keep[p.NodePort] {
-			s.portAlloc.Release(int(p.NodePort))
+			if err := s.portAlloc.Release(ctx, int(p.NodePort)); err != nil {
+				s.log.Warn("apiserver: releasing a NodePort failed; the repair loop will free it", "port", p.NodePort, "err", err)
+			}
 		}
 	}
 }
 
 // afterDelete frees what a deleted object held.
-func (s *APIServer) afterDelete(res *resource, obj runtime.Object) {
-	s.releaseAllocations(res, obj, nil)
+func (s *APIServer) afterDelete(ctx context.Context, res *resource, obj runtime.Object) {
+	s.releaseAllocations(ctx, res, obj, nil)
 }
 
-// restoreAllocations marks what stored Services hold as used, after a restart.
-func (s *APIServer) restoreAllocations(svcs []runtime.Object) {
-	for _, o := range svcs {
-		svc := o.(*corev1.Service)
-		if ip := net.ParseIP(svc.Spec.ClusterIP); ip != nil {
-			_ = s.ipAlloc.Allocate(ip)
-		}
-		for _, p := range svc.Spec.Ports {
-			if p.NodePort != 0 {
-				_ = s.portAlloc.Allocate(int(p.NodePort))
-			}
-		}
+// afterUpdate frees what old held and the committed obj no longer does (a Service that dropped its ClusterIP or
+// NodePorts).
+func (s *APIServer) afterUpdate(ctx context.Context, res *resource, obj, old runtime.Object) {
+	if old == nil {
+		return
+	}
+	if _, ok := obj.(*corev1.Service); ok {
+		s.releaseAllocations(ctx, res, old, obj)
 	}
 }

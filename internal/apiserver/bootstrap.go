@@ -17,7 +17,7 @@ import (
 // SystemNamespaces exist on every cluster.
 var SystemNamespaces = []string{"default", "kube-system", "kube-public", "kube-node-lease"}
 
-// bootstrap restores allocator state and creates the objects every cluster has, retrying until storage answers.
+// bootstrap repairs the ClusterIP and NodePort bitmaps and creates the objects every cluster has, retrying until storage answers.
 func (s *APIServer) bootstrap(ctx context.Context) error {
 	var err error
 	for attempt := 0; ; attempt++ {
@@ -38,11 +38,9 @@ func (s *APIServer) bootstrap(ctx context.Context) error {
 
 func (s *APIServer) bootstrapOnce(ctx context.Context) error {
 	svcRes := s.byGVR[corev1.SchemeGroupVersion.WithResource("services")]
-	lr, err := s.store.List(ctx, svcRes.keys.Prefix(""), storageListAll(), svcRes.New)
-	if err != nil {
-		return fmt.Errorf("restore allocations: %w", err)
+	if err := s.repairAllocations(ctx); err != nil {
+		return fmt.Errorf("repair allocations: %w", err)
 	}
-	s.restoreAllocations(lr.Items)
 
 	nsRes := s.byGVR[corev1.SchemeGroupVersion.WithResource("namespaces")]
 	wo := writeOptions{manager: "kube-apiserver"}

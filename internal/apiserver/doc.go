@@ -2,9 +2,11 @@
 //
 // Contract:
 //
-//  1. New builds the server from a Config; Run starts one watch cache per resource, restores the
-//     ClusterIP/NodePort allocations from storage and creates the default namespaces and the kubernetes
-//     Service, then blocks until its context ends. Ready reports when all of that is done.
+//  1. New builds the server from a Config; Run starts one watch cache per resource, repairs the
+//     ClusterIP/NodePort allocation bitmaps (RangeAllocations in etcd at /registry/ranges/serviceips and
+//     /registry/ranges/servicenodeports, changed only by compare-and-swap, so servers sharing an etcd never hand out
+//     the same value) against the stored Services, again every RepairInterval, and creates the default
+//     namespaces and the kubernetes Service, then blocks until its context ends. Ready reports when all of that is done.
 //  2. Handler serves the API; authentication (and, later, authorization) wraps it and puts the user in the
 //     request context. The handler never panics out: a panic becomes a 500 Status and is logged.
 //  3. Every error is a metav1.Status with Kubernetes' code, reason and message (field paths for 422).

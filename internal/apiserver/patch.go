@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 
 	jsonpatch "gopkg.in/evanphx/json-patch.v4"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
@@ -162,6 +163,22 @@ func (s *APIServer) apply(w http.ResponseWriter, r *http.Request, ri requestInfo
 		return apierrors.NewBadRequest(fmt.Sprintf("error decoding YAML: %v", err))
 	}
 	patchObj := &unstructured.Unstructured{Object: patchMap}
+	fv, _ := fieldValidation(r)
+	// Duplicate fields are checked after the field manager has accepted the patch, as kube-apiserver does.
+	warned := false
+	strictCheck := func() error {
+		if fv == "Ignore" || warned {
+			return nil
+		}
+		if err := yaml.UnmarshalStrict(data, &map[string]any{}); err != nil {
+			if fv == "Strict" {
+				return apierrors.NewBadRequest(fmt.Sprintf("error strict decoding YAML: %v", err))
+			}
+			addWarning(w, err.Error())
+			warned = true
+		}
+		return nil
+	}
 	gvk := res.GVK()
 	if pg := patchObj.GroupVersionKind(); pg.Kind == "" || pg.Version == "" {
 		return badRequest("apiVersion and kind must be set in an apply patch")
@@ -176,7 +193,7 @@ func (s *APIServer) apply(w http.ResponseWriter, r *http.Request, ri requestInfo
 		return err
 	}
 	ctx := r.Context()
-	_, getErr := s.store.Get(ctx, res.keys.Key(ri.Namespace, ri.Name), res.New)
+	_, getErr := s.store.Get(ctx, res.keys.Key(ri.Namespace, ri.Name), res.storeNew)
 	if getErr != nil && !apierrors.IsNotFound(toAPIError(getErr, res.GroupResource(), ri.Name)) {
 		return getErr
 	}
@@ -193,6 +210,9 @@ func (s *APIServer) apply(w http.ResponseWriter, r *http.Request, ri requestInfo
 		if err != nil {
 			return applyError(err)
 		}
+		if err := strictCheck(); err != nil {
+			return err
+		}
 		out, err := s.createObject(ctx, res, ri.Namespace, obj, wo, false)
 		if err != nil {
 			return err
@@ -205,6 +225,9 @@ func (s *APIServer) apply(w http.ResponseWriter, r *http.Request, ri requestInfo
 		if err != nil {
 			return nil, applyError(err)
 		}
+		if err := strictCheck(); err != nil {
+			return nil, err
+		}
 		accessor(obj).SetResourceVersion("")
 		return obj, nil
 	})
@@ -214,9 +237,14 @@ func (s *APIServer) apply(w http.ResponseWriter, r *http.Request, ri requestInfo
 	return s.respondObject(w, r, res, http.StatusOK, out)
 }
 
+// applyError words a field manager's apply error as kube-apiserver does: a patch that does not fit the schema
+// (an unknown or mistyped field) is the client's fault, 400 BadRequest with the field manager's text.
 func applyError(err error) error {
 	if _, ok := err.(apierrors.APIStatus); ok {
 		return err
+	}
+	if strings.HasPrefix(err.Error(), "failed to create typed patch object") {
+		return apierrors.NewBadRequest(err.Error())
 	}
 	return invalidPatch(err)
 }

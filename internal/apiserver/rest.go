@@ -130,11 +130,11 @@ func hasVerb(verbs []string, v string) bool {
 }
 
 func (s *APIServer) get(w http.ResponseWriter, r *http.Request, ri requestInfo, res *resource) error {
-	obj, err := s.store.Get(r.Context(), res.keys.Key(ri.Namespace, ri.Name), res.New)
+	obj, err := s.store.Get(r.Context(), res.keys.Key(ri.Namespace, ri.Name), res.storeNew)
 	if err != nil {
 		return err
 	}
-	return s.respondObject(w, r, res, http.StatusOK, obj)
+	return s.respondObject(w, r, res, http.StatusOK, res.external(obj))
 }
 
 // respondObject writes one object in the negotiated form (object, Table or PartialObjectMetadata).
@@ -181,7 +181,9 @@ type filter struct {
 
 func (f *filter) empty() bool { return f.label.Empty() && f.field.Empty() }
 
+// match reports whether a stored object passes the selectors (field names are those of the served form).
 func (f *filter) match(obj runtime.Object) bool {
+	obj = f.res.external(obj)
 	m := accessor(obj)
 	if !f.label.Empty() && !f.label.Matches(labels.Set(m.GetLabels())) {
 		return false
@@ -306,7 +308,7 @@ func (s *APIServer) list(w http.ResponseWriter, r *http.Request, ri requestInfo,
 		} else if rvMatch == "Exact" {
 			opts.Revision = rv
 		}
-		lr, err := s.store.List(r.Context(), prefix, opts, res.New)
+		lr, err := s.store.List(r.Context(), prefix, opts, res.storeNew)
 		if err != nil {
 			var ee *storage.ExpiredError
 			if errors.As(err, &ee) && cont != "" {
@@ -322,6 +324,13 @@ func (s *APIServer) list(w http.ResponseWriter, r *http.Request, ri requestInfo,
 				remaining = &rem
 			}
 		}
+	}
+	if res.view {
+		conv := make([]runtime.Object, len(items))
+		for i, o := range items {
+			conv[i] = res.external(o)
+		}
+		items = conv
 	}
 	rvOut := strconv.FormatInt(listRV, 10)
 	switch n.kind {
@@ -417,7 +426,7 @@ func (s *APIServer) createObject(ctx context.Context, res *resource, ns string, 
 		return nil, err
 	}
 	if errs := validation.ValidateCreate(obj); len(errs) > 0 {
-		s.releaseAllocations(res, obj, nil)
+		s.releaseAllocations(ctx, res, obj, nil)
 		return nil, apierrors.NewInvalid(res.GVK().GroupKind(), m.GetName(), errs)
 	}
 	if trackFields {
@@ -431,19 +440,19 @@ func (s *APIServer) createObject(ctx context.Context, res *resource, ns string, 
 		}
 	}
 	if wo.dryRun {
-		s.releaseAllocations(res, obj, nil)
+		s.releaseAllocations(ctx, res, obj, nil)
 		return obj, nil
 	}
-	out, err := s.store.Create(ctx, res.keys.Key(m.GetNamespace(), m.GetName()), obj)
+	out, err := s.store.Create(ctx, res.keys.Key(m.GetNamespace(), m.GetName()), res.stored(obj))
 	if err != nil {
-		s.releaseAllocations(res, obj, nil)
+		s.releaseAllocations(ctx, res, obj, nil)
 		if errors.Is(err, storage.ErrAlreadyExists) {
 			// The request URL names no object; the error must name the one that exists.
 			return nil, apierrors.NewAlreadyExists(res.GroupResource(), m.GetName())
 		}
 		return nil, err
 	}
-	return out, nil
+	return res.external(out), nil
 }
 
 func uuidNew() typesUID { return typesUID(uuid.NewString()) }
@@ -486,9 +495,11 @@ func (e *errDryRun) Error() string { return "dry run" }
 func (s *APIServer) updateObject(ctx context.Context, res *resource, ns, name, sub string, wo writeOptions, mutate func(cur runtime.Object) (runtime.Object, error)) (runtime.Object, error) {
 	key := res.keys.Key(ns, name)
 	var deleteAfter bool
+	var before runtime.Object // the object the committed update started from
 	// The watch cache's copy saves the etcd read when it is current (the common case); a stale one costs one failed
 	// transaction that returns the current object.
-	out, err := s.store.GuaranteedUpdateCached(ctx, key, res.New, res.cacher.Get(key), func(cur runtime.Object) (runtime.Object, error) {
+	out, err := s.store.GuaranteedUpdateCached(ctx, key, res.storeNew, res.cacher.Get(key), func(stored runtime.Object) (runtime.Object, error) {
+		cur := res.external(stored)
 		deleteAfter = false
 		newObj, err := mutate(cur.DeepCopyObject())
 		if err != nil {
@@ -541,7 +552,7 @@ func (s *APIServer) updateObject(ctx context.Context, res *resource, ns, name, s
 			errs = validation.ValidateUpdate(newObj, cur)
 		}
 		if len(errs) > 0 {
-			s.releaseAllocations(res, newObj, cur)
+			s.releaseAllocations(ctx, res, newObj, cur)
 			return nil, apierrors.NewInvalid(res.GVK().GroupKind(), name, errs)
 		}
 		if fm, err := s.fieldManager(res, sub); err == nil && !wo.skipFields {
@@ -556,9 +567,11 @@ func (s *APIServer) updateObject(ctx context.Context, res *resource, ns, name, s
 			}
 		}
 		if wo.dryRun {
+			s.releaseAllocations(ctx, res, newObj, cur)
 			return nil, &errDryRun{obj: newObj}
 		}
-		return newObj, nil
+		before = cur
+		return res.stored(newObj), nil
 	})
 	var dr *errDryRun
 	if errors.As(err, &dr) {
@@ -567,10 +580,13 @@ func (s *APIServer) updateObject(ctx context.Context, res *resource, ns, name, s
 	if err != nil {
 		return nil, err
 	}
+	out = res.external(out)
+	s.afterUpdate(ctx, res, out, before)
 	if deleteAfter {
 		rv, _ := strconv.ParseInt(accessor(out).GetResourceVersion(), 10, 64)
-		if del, err := s.store.Delete(ctx, key, rv, res.New); err == nil {
-			s.afterDelete(res, del)
+		if del, err := s.store.Delete(ctx, key, rv, res.storeNew); err == nil {
+			del = res.external(del)
+			s.afterDelete(ctx, res, del)
 			return del, nil
 		}
 	}
@@ -665,10 +681,11 @@ func (s *APIServer) deleteObject(ctx context.Context, res *resource, ns, name st
 	key := res.keys.Key(ns, name)
 	dryRun := len(opts.DryRun) > 0
 	for attempt := 0; ; attempt++ {
-		cur, err := s.store.Get(ctx, key, res.New)
+		cur, err := s.store.Get(ctx, key, res.storeNew)
 		if err != nil {
 			return nil, err
 		}
+		cur = res.external(cur)
 		m := accessor(cur)
 		if p := opts.Preconditions; p != nil {
 			if p.UID != nil && *p.UID != m.GetUID() {
@@ -697,14 +714,15 @@ func (s *APIServer) deleteObject(ctx context.Context, res *resource, ns, name st
 				return cur, nil
 			}
 			rv, _ := strconv.ParseInt(m.GetResourceVersion(), 10, 64)
-			del, err := s.store.Delete(ctx, key, rv, res.New)
+			del, err := s.store.Delete(ctx, key, rv, res.storeNew)
 			if errors.Is(err, storage.ErrConflict) && attempt < 10 {
 				continue
 			}
 			if err != nil {
 				return nil, err
 			}
-			s.afterDelete(res, del)
+			del = res.external(del)
+			s.afterDelete(ctx, res, del)
 			return del, nil
 		}
 		wo := writeOptions{dryRun: dryRun, manager: ""}
@@ -796,7 +814,7 @@ func (s *APIServer) deleteCollection(w http.ResponseWriter, r *http.Request, ri 
 	if !f.empty() {
 		lo.Filter = f.match
 	}
-	lr, err := s.store.List(r.Context(), res.keys.Prefix(ri.Namespace), lo, res.New)
+	lr, err := s.store.List(r.Context(), res.keys.Prefix(ri.Namespace), lo, res.storeNew)
 	if err != nil {
 		return err
 	}

@@ -40,6 +40,9 @@ type Config struct {
 	OpenAPI http.Handler
 	// Version is what /version reports.
 	GitVersion string
+	// RepairInterval is how often the ClusterIP and NodePort bitmaps are reconciled with the Services (they are
+	// also at start); default 3 minutes.
+	RepairInterval time.Duration
 }
 
 // APIServer serves the Kubernetes REST API from a Store.
@@ -85,6 +88,10 @@ type resource struct {
 	*registry.Resource
 	keys   storage.KeyFunc
 	cacher *storage.Cacher
+	// storeNew makes the stored form of an object: New, or for a view of another resource's storage (StoredAs)
+	// that resource's New. A view shares the other's keys and cache and converts at its edges (stored, external).
+	storeNew func() runtime.Object
+	view     bool
 
 	fmOnce sync.Once
 	fm     map[string]*managedfields.FieldManager // by subresource ("" main)
@@ -110,6 +117,9 @@ func New(cfg Config) (*APIServer, error) {
 	if cfg.NodePortMin == 0 {
 		cfg.NodePortMin, cfg.NodePortMax = 30000, 32767
 	}
+	if cfg.RepairInterval == 0 {
+		cfg.RepairInterval = defaultRepairInterval
+	}
 	if cfg.GitVersion == "" {
 		cfg.GitVersion = "v1.32.4-skiff"
 	}
@@ -131,14 +141,24 @@ func New(cfg Config) (*APIServer, error) {
 		readyCh:  make(chan struct{}),
 	}
 	for _, r := range registry.Resources() {
-		res := &resource{Resource: r, keys: storage.KeyFunc{GR: r.GroupResource(), Namespaced: r.Namespaced}}
-		res.cacher = storage.NewCacher(cfg.Store, res.keys.Prefix(""), r.New, cfg.Log)
+		res := &resource{Resource: r, keys: storage.KeyFunc{GR: r.GroupResource(), Namespaced: r.Namespaced}, storeNew: r.New}
+		if !r.StoredAs.Empty() {
+			res.view = true
+		} else {
+			res.cacher = storage.NewCacher(cfg.Store, res.keys.Prefix(""), r.New, cfg.Log)
+		}
 		s.resources = append(s.resources, res)
 		s.byGVR[r.GVR] = res
 		s.byGR[r.GroupResource()] = res
 	}
-	s.ipAlloc = newIPAllocator(cfg.ServiceCIDR)
-	s.portAlloc = newPortAllocator(cfg.NodePortMin, cfg.NodePortMax)
+	for _, res := range s.resources {
+		if res.view {
+			st := s.byGVR[res.StoredAs]
+			res.keys, res.cacher, res.storeNew = st.keys, st.cacher, st.storeNew
+		}
+	}
+	s.ipAlloc = newIPAllocator(cfg.Store, cfg.ServiceCIDR)
+	s.portAlloc = newPortAllocator(cfg.Store, cfg.NodePortMin, cfg.NodePortMax)
 	return s, nil
 }
 
@@ -147,6 +167,9 @@ func New(cfg Config) (*APIServer, error) {
 func (s *APIServer) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	for _, r := range s.resources {
+		if r.view {
+			continue
+		}
 		wg.Add(1)
 		go func(r *resource) {
 			defer wg.Done()
@@ -160,7 +183,17 @@ func (s *APIServer) Run(ctx context.Context) error {
 	}()
 	err := s.bootstrap(ctx)
 	if err == nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.repairLoop(ctx, s.cfg.RepairInterval)
+		}()
+	}
+	if err == nil {
 		for _, r := range s.resources {
+			if r.view {
+				continue
+			}
 			if err = r.cacher.WaitReady(ctx); err != nil {
 				break
 			}
@@ -287,6 +320,22 @@ func (s *APIServer) serveReadyz(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_, _ = w.Write([]byte("ok"))
+}
+
+// external returns a stored object in the form res serves (a new object for a view, obj itself otherwise).
+func (r *resource) external(obj runtime.Object) runtime.Object {
+	if !r.view || obj == nil {
+		return obj
+	}
+	return r.FromStored(obj)
+}
+
+// stored returns obj in the form it is stored in.
+func (r *resource) stored(obj runtime.Object) runtime.Object {
+	if !r.view || obj == nil {
+		return obj
+	}
+	return r.ToStored(obj)
 }
 
 func (s *APIServer) lookup(ri requestInfo) *resource {

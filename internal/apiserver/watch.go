@@ -233,6 +233,8 @@ type watchStream struct {
 func (ws *watchStream) send(t watch.EventType, obj runtime.Object) error {
 	var out runtime.Object = obj
 	if t != watch.Error {
+		obj = ws.res.external(obj)
+		out = obj
 		switch ws.n.kind {
 		case outTable:
 			tbl, err := ws.s.toTable(ws.r, ws.res, []runtime.Object{obj}, accessor(obj).GetResourceVersion(), "", nil)

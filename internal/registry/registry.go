@@ -39,6 +39,10 @@ type Resource struct {
 	Generation bool
 	// Fields returns the values of the fields field selectors may use beyond metadata.name and metadata.namespace.
 	Fields func(obj runtime.Object) fields.Set
+	// StoredAs, when set, names the resource whose storage this one serves in another form (events.k8s.io/v1
+	// events are core/v1 events, as in Kubernetes); ToStored and FromStored convert between the two.
+	StoredAs             schema.GroupVersionResource
+	ToStored, FromStored func(obj runtime.Object) runtime.Object
 }
 
 // GVK returns the kind of the resource's objects.
@@ -138,7 +142,7 @@ func Resources() []*Resource {
 			New: func() runtime.Object { return &discoveryv1.EndpointSlice{} }, NewList: func() runtime.Object { return &discoveryv1.EndpointSliceList{} }},
 		{GVR: gvr("events.k8s.io", "v1", "events"), Kind: "Event", Singular: "event", Namespaced: true, ShortNames: []string{"ev"},
 			New: func() runtime.Object { return &eventsv1.Event{} }, NewList: func() runtime.Object { return &eventsv1.EventList{} },
-			Fields: eventsV1Fields},
+			Fields: eventsV1Fields, StoredAs: gvr("", "v1", "events"), ToStored: EventFromV1, FromStored: EventToV1},
 		{GVR: gvr("policy", "v1", "poddisruptionbudgets"), Kind: "PodDisruptionBudget", Singular: "poddisruptionbudget", Namespaced: true, ShortNames: []string{"pdb"},
 			New: func() runtime.Object { return &policyv1.PodDisruptionBudget{} }, NewList: func() runtime.Object { return &policyv1.PodDisruptionBudgetList{} },
 			Status: true, Generation: true},

@@ -1092,11 +1092,11 @@ func TestKubectlServiceAllocation(t *testing.T) {
 	refused("nodePort out of range", svc("np3", "  type: NodePort\n  ports:\n  - port: 80\n    nodePort: 80\n"),
 		`The Service "np3" is invalid: spec.ports[0].nodePort: Invalid value: 80: provided port is not in the valid range`)
 	refused("used clusterIP", svc("ip2", fmt.Sprintf("  clusterIP: %s\n  ports:\n  - port: 80\n", ipOne)),
-		`The Service "ip2" is invalid: spec.clusterIPs[0]: Invalid value: "`+ipOne+`"`, "already allocated")
+		`The Service "ip2" is invalid: spec.clusterIPs: Invalid value: []string{"`+ipOne+`"}: failed to allocate IP `+ipOne+`: provided IP is already allocated`)
 	refused("kubernetes' clusterIP", svc("ip3", "  clusterIP: 10.43.0.1\n  ports:\n  - port: 80\n"),
 		`The Service "ip3" is invalid`, "already allocated")
 	refused("clusterIP outside the range", svc("ip4", "  clusterIP: 10.99.0.1\n  ports:\n  - port: 80\n"),
-		`The Service "ip4" is invalid: spec.clusterIPs[0]: Invalid value: "10.99.0.1"`, "not in the valid range")
+		`The Service "ip4" is invalid: spec.clusterIPs: Invalid value: []string{"10.99.0.1"}: failed to allocate IP 10.99.0.1: the provided IP (10.99.0.1) is not in the valid range`)
 	for _, name := range []string{"np2", "np3", "ip2", "ip3", "ip4"} {
 		if _, stderr, code := c.kubectl(t, "get", "service", name, "-n", ns); code != 1 || !strings.Contains(stderr, "NotFound") {
 			t.Errorf("refused Service %s exists (exit %d %q)", name, code, stderr)

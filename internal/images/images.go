@@ -3,7 +3,8 @@
 //
 //   - PauseImage: the pod sandbox image (containerd's sandbox_image), one static binary /pause.
 //   - TestAppImage: skiff.local/testapp:dev, agnhost-compatible (/agnhost) plus busybox-static for a POSIX shell and the
-//     common utilities (/bin/sh, ls, cat, wget, sleep, ...).
+//     common utilities (/bin/sh, ls, cat, wget, sleep, ...). The same image is also tagged TestAppImageV2
+//     (skiff.local/testapp:v2), so that `kubectl set image` has a second name to roll a Deployment to.
 //
 // `make images` builds both into DATA/images (the air-gap directory); the kubelet imports every *.tar found there at
 // start.
@@ -29,6 +30,8 @@ import (
 const (
 	PauseImage   = "skiff.local/pause:3.10"
 	TestAppImage = "skiff.local/testapp:dev"
+	// TestAppImageV2 is a second tag of the test image (same content), for rolling updates.
+	TestAppImageV2 = "skiff.local/testapp:v2"
 )
 
 // File is one entry of an image layer.
@@ -43,7 +46,8 @@ type File struct {
 
 // Spec describes a single-layer image.
 type Spec struct {
-	Name       string // repo:tag
+	Name       string   // repo:tag
+	ExtraTags  []string // further repo:tag names of the same image
 	Entrypoint []string
 	Cmd        []string
 	Env        []string
@@ -140,7 +144,7 @@ func WriteDockerArchive(path string, spec Spec) error {
 	}
 	cfgName := digest(cfgJSON) + ".json"
 	manifest, err := json.Marshal([]map[string]any{{
-		"Config": cfgName, "RepoTags": []string{spec.Name}, "Layers": []string{layerID + "/layer.tar"},
+		"Config": cfgName, "RepoTags": append([]string{spec.Name}, spec.ExtraTags...), "Layers": []string{layerID + "/layer.tar"},
 	}})
 	if err != nil {
 		return err
@@ -188,8 +192,8 @@ func PauseSpec(pauseBin []byte) Spec {
 	}
 }
 
-// TestAppSpec is skiff.local/testapp:dev: /agnhost (cmd/skiff-testapp), busybox with one symlink per applet in
-// applets, and a minimal /etc.
+// TestAppSpec is skiff.local/testapp:dev (also tagged :v2): /agnhost (cmd/skiff-testapp), busybox with one symlink
+// per applet in applets, and a minimal /etc.
 func TestAppSpec(agnhost, busybox []byte, applets []string) Spec {
 	files := []File{
 		{Path: "/agnhost", Mode: 0o755, Data: agnhost},
@@ -218,7 +222,7 @@ func TestAppSpec(agnhost, busybox []byte, applets []string) Spec {
 		seen[p] = true
 		files = append(files, File{Path: p, Link: "/bin/busybox"})
 	}
-	return Spec{Name: TestAppImage, Entrypoint: []string{"/agnhost"}, Cmd: []string{"pause"}, Files: files}
+	return Spec{Name: TestAppImage, ExtraTags: []string{TestAppImageV2}, Entrypoint: []string{"/agnhost"}, Cmd: []string{"pause"}, Files: files}
 }
 
 // BusyboxApplets lists the applets of the busybox binary at path (`busybox --list-full` when supported).

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -58,7 +59,7 @@ func TestWriteDockerArchive(t *testing.T) {
 	if err := json.Unmarshal(files["manifest.json"], &manifest); err != nil {
 		t.Fatal(err)
 	}
-	if len(manifest) != 1 || manifest[0].RepoTags[0] != TestAppImage || len(manifest[0].Layers) != 1 {
+	if len(manifest) != 1 || !slices.Equal(manifest[0].RepoTags, []string{TestAppImage, TestAppImageV2}) || len(manifest[0].Layers) != 1 {
 		t.Fatalf("manifest %+v", manifest)
 	}
 	var cfg struct {

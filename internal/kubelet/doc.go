@@ -9,6 +9,8 @@
 //     PodStatus. They do no I/O and are table-tested.
 //   - worker.go is the thin shell: one goroutine per pod observes the runtime, calls plan, carries the actions out
 //     (sandbox, volumes, env, images, hooks, graceful termination), runs probes and writes pods/status and events.
+//   - neigh.go: once a sandbox has its IP, the host's neighbour (ARP) entries for that IP are flushed, since a reused
+//     pod IP would otherwise be unreachable from the host (probes, Service traffic) for 5-10 s.
 //   - node.go registers the Node (capacity, addresses, nodeInfo, conditions) and renews the Lease every 10 s.
 //   - server.go serves the kubelet API on HTTPS for the API server (containerLogs, exec, attach, portForward),
 //     authenticating clients by certificates signed by the cluster CA; exec/attach/portForward are proxied to the

@@ -29,46 +29,9 @@ func podHostname(pod *corev1.Pod) string {
 	return h
 }
 
-// dnsConfig follows the pod's dnsPolicy: ClusterFirst uses the cluster DNS (when set), Default the host's, None the
-// pod's dnsConfig.
+// dnsConfig is the pod's resolv.conf for its dnsPolicy (see podDNSConfig), on the host's /etc/resolv.conf.
 func (w *podWorker) dnsConfig(pod *corev1.Pod) *runtimeapi.DNSConfig {
-	policy := pod.Spec.DNSPolicy
-	if policy == "" {
-		policy = corev1.DNSClusterFirst
-	}
-	if pod.Spec.HostNetwork && policy == corev1.DNSClusterFirst {
-		policy = corev1.DNSDefault
-	}
-	var cfg *runtimeapi.DNSConfig
-	switch policy {
-	case corev1.DNSClusterFirst, corev1.DNSClusterFirstWithHostNet:
-		if len(w.k.cfg.ClusterDNS) == 0 {
-			break
-		}
-		d := w.k.cfg.ClusterDomain
-		cfg = &runtimeapi.DNSConfig{
-			Servers:  append([]string(nil), w.k.cfg.ClusterDNS...),
-			Searches: []string{pod.Namespace + ".svc." + d, "svc." + d, d},
-			Options:  []string{"ndots:5"},
-		}
-	case corev1.DNSNone:
-		cfg = &runtimeapi.DNSConfig{}
-	}
-	if dc := pod.Spec.DNSConfig; dc != nil {
-		if cfg == nil {
-			cfg = &runtimeapi.DNSConfig{}
-		}
-		cfg.Servers = append(cfg.Servers, dc.Nameservers...)
-		cfg.Searches = append(cfg.Searches, dc.Searches...)
-		for _, o := range dc.Options {
-			if o.Value != nil {
-				cfg.Options = append(cfg.Options, o.Name+":"+*o.Value)
-			} else {
-				cfg.Options = append(cfg.Options, o.Name)
-			}
-		}
-	}
-	return cfg
+	return podDNSConfig(pod, w.k.cfg.ClusterDNS, w.k.cfg.ClusterDomain, hostDNSConfig())
 }
 
 func (w *podWorker) cgroupParent(pod *corev1.Pod) string {
@@ -169,6 +132,8 @@ func (w *podWorker) createSandbox(ctx context.Context, pod *corev1.Pod, attempt 
 			sb.IPs = append(sb.IPs, a.Ip)
 		}
 	}
+	// The IP may have belonged to a pod deleted just before: drop the host's stale neighbour entry for it.
+	w.forgetNeighbours(ctx, sb.IPs)
 	if err := w.writeHosts(pod, sb.IP); err != nil {
 		return nil, nil, err
 	}

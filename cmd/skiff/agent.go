@@ -14,6 +14,7 @@ import (
 
 	"github.com/skiff-sh/skiff/internal/kubelet"
 	_ "github.com/skiff-sh/skiff/internal/nodeipam" // registers the node-IPAM server component
+	"github.com/skiff-sh/skiff/internal/proxy"
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/rest"
 )
@@ -22,10 +23,11 @@ func init() { commands = append(commands, agentCommand) }
 
 func agentCommand() *cobra.Command {
 	var cfg kubelet.Config
-	var serverURL, token, caFile, logLevel, clusterDNS string
+	var serverURL, token, caFile, logLevel, clusterDNS, clusterCIDR string
+	var disableProxy bool
 	cmd := &cobra.Command{
 		Use:   "agent",
-		Short: "Run only a node (kubelet and its containerd), joined to a skiff server",
+		Short: "Run only a node (kubelet and its containerd, and the service proxy), joined to a skiff server",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var lvl slog.Level
 			if err := lvl.UnmarshalText([]byte(logLevel)); err != nil {
@@ -50,7 +52,10 @@ func agentCommand() *cobra.Command {
 			rc := &rest.Config{Host: serverURL, BearerToken: token, TLSClientConfig: rest.TLSClientConfig{CAData: caPEM}, QPS: 50, Burst: 100}
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 			defer stop()
-			return kubelet.Run(ctx, rc, cfg)
+			if disableProxy {
+				return kubelet.Run(ctx, rc, cfg)
+			}
+			return runWithProxy(ctx, rc, cfg, clusterCIDR)
 		},
 	}
 	f := cmd.Flags()
@@ -65,7 +70,34 @@ func agentCommand() *cobra.Command {
 	f.StringVar(&clusterDNS, "cluster-dns", "10.43.0.10", "DNS server for pods (empty: the host's resolv.conf)")
 	f.StringVar(&cfg.ClusterDomain, "cluster-domain", "cluster.local", "cluster DNS domain")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	f.BoolVar(&disableProxy, "disable-proxy", false, "do not run the service proxy (nftables table ip "+proxy.TableName+") on this node")
+	f.StringVar(&clusterCIDR, "cluster-cidr", "10.42.0.0/16", "range of pod IPs (the server's --cluster-cidr), for the proxy's externalTrafficPolicy Local")
 	return cmd
+}
+
+// runWithProxy runs the kubelet and, beside it, the service proxy, until ctx ends or the kubelet returns. A proxy
+// that cannot run (e.g. no nft) is logged, not fatal: pods still run, Services are not proxied on this node.
+func runWithProxy(ctx context.Context, rc *rest.Config, cfg kubelet.Config, clusterCIDR string) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	log := cfg.Log.With("component", "proxy")
+	nodeIP := cfg.Address
+	if nodeIP == "" {
+		nodeIP = proxy.HostAddress()
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		proxy.EnsureSysctls(log)
+		err := proxy.Run(ctx, rc, proxy.Config{NodeName: cfg.NodeName, NodeIPs: []string{nodeIP}, ClusterCIDR: clusterCIDR, Log: log})
+		if err != nil && ctx.Err() == nil {
+			log.Error("Services are not proxied on this node", "err", err)
+		}
+	}()
+	err := kubelet.Run(ctx, rc, cfg)
+	cancel()
+	<-done
+	return err
 }
 
 // agentCA reads caFile, or takes the CA certificate the server presents (trust on first use).

@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/skiff-sh/skiff/internal/proxy"
 	"github.com/skiff-sh/skiff/internal/server"
 	"github.com/spf13/cobra"
 )
@@ -17,15 +18,21 @@ func init() { commands = append(commands, serverCommand) }
 func serverCommand() *cobra.Command {
 	var cfg server.Config
 	var logLevel string
+	var podGCThreshold int
+	var cleanup bool
 	cmd := &cobra.Command{
 		Use:   "server",
 		Short: "Run the control plane (API server on etcd, controllers, scheduler) and a node",
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if cleanup {
+				return proxy.Cleanup(cmd.Context())
+			}
 			var lvl slog.Level
 			if err := lvl.UnmarshalText([]byte(logLevel)); err != nil {
 				return err
 			}
 			cfg.Log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
+			cfg.TerminatedPodGCThreshold = &podGCThreshold
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 			defer stop()
 			return server.Run(ctx, cfg)
@@ -52,6 +59,8 @@ func serverCommand() *cobra.Command {
 	f.StringSliceVar(&cfg.ClusterDNS, "cluster-dns", []string{"10.43.0.10"}, "DNS server(s) written into pods' resolv.conf (empty: the host's)")
 	f.StringVar(&cfg.ClusterDomain, "cluster-domain", "cluster.local", "cluster DNS domain")
 	f.DurationVar(&cfg.NodeMonitorGracePeriod, "node-monitor-grace-period", 40*time.Second, "how long a node may go without renewing its Lease before it is marked Unknown and tainted unreachable")
+	f.IntVar(&podGCThreshold, "terminated-pod-gc-threshold", 12500, "number of terminated pods that can exist before the pod garbage collector starts deleting them (0 or less: never)")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	f.BoolVar(&cleanup, "cleanup", false, "remove what skiff leaves on the host, the service proxy's nftables table (ip "+proxy.TableName+"), and exit without starting anything (data dir and containers are kept)")
 	return cmd
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/skiff-sh/skiff/internal/controller/manager"
 	"github.com/skiff-sh/skiff/internal/controller/nodelifecycle"
+	"github.com/skiff-sh/skiff/internal/controller/podgc"
 	"k8s.io/client-go/rest"
 )
 
@@ -19,12 +20,15 @@ func runControllerManager(ctx context.Context, rc *rest.Config, cfg *Config, log
 	return manager.Run(ctx, rc, manager.Options{Log: log, Controllers: controllers(cfg)})
 }
 
-// controllers is the manager's registry with the node lifecycle controller built from cfg's options.
+// controllers is the manager's registry with the node lifecycle and pod GC controllers built from cfg's options.
 func controllers(cfg *Config) []manager.Registration {
 	regs := append([]manager.Registration(nil), manager.Controllers...)
 	for i := range regs {
 		if regs[i].Name == nodelifecycle.Name {
 			regs[i].New = nodelifecycle.NewWith(nodelifecycle.Options{NodeMonitorGracePeriod: cfg.NodeMonitorGracePeriod})
+		}
+		if regs[i].Name == podgc.Name && cfg.TerminatedPodGCThreshold != nil {
+			regs[i].New = podgc.NewWith(podgc.Options{TerminatedPodThreshold: *cfg.TerminatedPodGCThreshold})
 		}
 	}
 	return regs

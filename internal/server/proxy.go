@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"log/slog"
-	"os"
 
 	"github.com/skiff-sh/skiff/internal/dns"
 	"github.com/skiff-sh/skiff/internal/proxy"
@@ -16,8 +15,10 @@ func init() {
 		Name: "proxy", User: "system:kube-proxy", Groups: []string{"system:masters"},
 		Enabled: func(cfg *Config) bool { return !cfg.DisableAgent },
 		Run: func(ctx context.Context, rc *rest.Config, cfg *Config, log *slog.Logger) error {
-			ensureSysctls(log)
-			err := proxy.Run(ctx, rc, proxy.Config{NodeIPs: []string{nodeAddress(cfg)}, Log: log})
+			proxy.EnsureSysctls(log)
+			err := proxy.Run(ctx, rc, proxy.Config{
+				NodeName: cfg.NodeName, NodeIPs: []string{nodeAddress(cfg)}, ClusterCIDR: cfg.ClusterCIDR, Log: log,
+			})
 			if err != nil && ctx.Err() == nil {
 				// E.g. no nft on this machine: pods still run, Services do not; keep the control plane up.
 				log.Error("Services are not proxied on this node", "err", err)
@@ -36,7 +37,8 @@ func init() {
 		Enabled: func(cfg *Config) bool { return !cfg.DisableAgent && len(cfg.ClusterDNS) > 0 },
 		Run: func(ctx context.Context, rc *rest.Config, cfg *Config, log *slog.Logger) error {
 			err := dns.Run(ctx, rc, dns.Config{
-				Addr: dns.ListenAddr(nodeAddress(cfg), 53), ServiceIP: cfg.ClusterDNS[0], Domain: cfg.ClusterDomain, Log: log,
+				Addr: dns.ListenAddr(nodeAddress(cfg), 53), ServiceIP: cfg.ClusterDNS[0], ServiceCIDRs: []string{cfg.ServiceCIDR},
+				Domain: cfg.ClusterDomain, Log: log,
 			})
 			if err != nil && ctx.Err() == nil {
 				// Without DNS the rest of the cluster still works: say so and keep the server up.
@@ -54,17 +56,4 @@ func nodeAddress(cfg *Config) string {
 		return cfg.AdvertiseAddress
 	}
 	return defaultAddress().String()
-}
-
-// ensureSysctls turns on what Service traffic needs: forwarding, and netfilter on bridged traffic (pod → VIP →
-// pod on the same bridge). Failures are logged, not fatal: the settings may be fixed on the host.
-func ensureSysctls(log *slog.Logger) {
-	for _, p := range []string{"/proc/sys/net/ipv4/ip_forward", "/proc/sys/net/bridge/bridge-nf-call-iptables"} {
-		if b, err := os.ReadFile(p); err == nil && len(b) > 0 && b[0] == '1' {
-			continue
-		}
-		if err := os.WriteFile(p, []byte("1\n"), 0o644); err != nil {
-			log.Warn("proxy: cannot enable sysctl", "path", p, "err", err)
-		}
-	}
 }

@@ -58,7 +58,10 @@ type Config struct {
 	// NodeMonitorGracePeriod is how long a node may go without a heartbeat before the node lifecycle controller
 	// marks it Unknown (--node-monitor-grace-period); 0 takes its default (40 s).
 	NodeMonitorGracePeriod time.Duration
-	Log                    *slog.Logger
+	// TerminatedPodGCThreshold is how many terminated pods may exist before the pod GC deletes the oldest
+	// (--terminated-pod-gc-threshold); nil takes its default (12500), 0 or less turns that off.
+	TerminatedPodGCThreshold *int
+	Log                      *slog.Logger
 	// Ready, if set, is called once the server answers /readyz.
 	Ready func()
 }

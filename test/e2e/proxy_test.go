@@ -54,6 +54,23 @@ spec:
 ---
 apiVersion: v1
 kind: Service
+metadata: {name: paff}
+spec:
+  selector: {app: pweb}
+  sessionAffinity: ClientIP
+  ports: [{name: http, port: 80, targetPort: http}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: plb}
+spec:
+  type: LoadBalancer
+  loadBalancerClass: skiff.test/e2e  # not ServiceLB's: this test sets the ingress itself
+  selector: {app: pweb}
+  ports: [{name: http, port: 80, targetPort: http}]
+---
+apiVersion: v1
+kind: Service
 metadata: {name: pempty}
 spec:
   selector: {app: nothing-matches-this}
@@ -105,13 +122,20 @@ func TestProxy(t *testing.T) {
 		t.Skip("proxy e2e needs the nft command (package nftables)")
 	}
 	bin := skiffBinary(t)
-	// Registered first, so it runs last: after the server has stopped, remove its table and check it is gone.
+	// Registered first, so it runs last: after the server has stopped, `skiff server --cleanup` removes its table;
+	// `skiff proxy --cleanup` does the same and is content when there is nothing left.
 	t.Cleanup(func() {
-		if out, err := exec.Command(bin, "proxy", "--cleanup").CombinedOutput(); err != nil {
-			t.Errorf("skiff proxy --cleanup: %v\n%s", err, out)
+		if out, err := exec.Command("nft", "list", "table", "ip", "skiff").CombinedOutput(); err != nil {
+			t.Errorf("table ip skiff is not there after the server stopped (rules must survive skiff): %v\n%s", err, out)
+		}
+		if out, err := exec.Command(bin, "server", "--cleanup").CombinedOutput(); err != nil {
+			t.Errorf("skiff server --cleanup: %v\n%s", err, out)
 		}
 		if out, err := exec.Command("nft", "list", "table", "ip", "skiff").CombinedOutput(); err == nil {
-			t.Errorf("table ip skiff still there after --cleanup:\n%s", out)
+			t.Errorf("table ip skiff still there after skiff server --cleanup:\n%s", out)
+		}
+		if out, err := exec.Command(bin, "proxy", "--cleanup").CombinedOutput(); err != nil {
+			t.Errorf("skiff proxy --cleanup without a table: %v\n%s", err, out)
 		}
 	})
 	kc := startKubeletCluster(t)
@@ -218,6 +242,51 @@ func TestProxy(t *testing.T) {
 				strings.Count(out, "pweb-a")+strings.Count(out, "pweb-b") == 20, out
 		})
 		t.Logf("from pweb-a through http://pweb: pweb-a %d, pweb-b %d", strings.Count(out, "pweb-a"), strings.Count(out, "pweb-b"))
+	})
+	t.Run("SessionAffinityClientIP", func(t *testing.T) {
+		aff, err := kc.cs.CoreV1().Services("default").Get(ctx, "paff", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Both endpoints must be in the table, or one backend answering would prove nothing.
+		chain := "svc-default/paff/tcp/80"
+		eventually(t, 30*time.Second, "chain "+chain+" over both endpoints, with affinity", func() (bool, string) {
+			out, err := exec.Command("nft", "list", "chain", "ip", "skiff", chain).CombinedOutput()
+			return err == nil && strings.Contains(string(out), "numgen random mod 2") &&
+				strings.Count(string(out), "ip saddr @affinity-default/paff/") == 2, string(out)
+		})
+		url := "http://" + net.JoinHostPort(aff.Spec.ClusterIP, "80") + "/hostname"
+		seen := map[string]int{}
+		for i := range 30 {
+			code, body, err := proxyGet(url)
+			if err != nil || code != 200 {
+				t.Fatalf("request %d to %s: code %d body %q err %v", i, url, code, body, err)
+			}
+			seen[body]++
+		}
+		if len(seen) != 1 {
+			t.Fatalf("sessionAffinity ClientIP: 30 requests from one client reached %v, want a single backend", seen)
+		}
+		t.Logf("30 requests to %s (sessionAffinity ClientIP): %v", url, seen)
+	})
+	t.Run("LoadBalancerIngressIP", func(t *testing.T) {
+		// The ingress IP is set through the status subresource, as a load-balancer controller would.
+		const ingress = "203.0.113.77"
+		lb, err := kc.cs.CoreV1().Services("default").Get(ctx, "plb", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		lb.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{IP: ingress}}
+		if _, err := kc.cs.CoreV1().Services("default").UpdateStatus(ctx, lb, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		url := "http://" + net.JoinHostPort(ingress, "80") + "/hostname"
+		eventually(t, 30*time.Second, "GET "+url+" = 200", func() (bool, string) {
+			code, body, err := proxyGet(url)
+			return err == nil && code == 200, fmt.Sprintf("code %d body %q err %v", code, body, err)
+		})
+		seen := requireBackends(t, url, 20, "pweb-a", "pweb-b")
+		t.Logf("20 requests to the load-balancer ingress %s: %v", url, seen)
 	})
 	t.Run("DeletedPodGetsNoTraffic", func(t *testing.T) {
 		kc.mustKubectl(t, "delete", "pod", "pweb-b", "--wait=false", "--grace-period=1")

@@ -7,8 +7,10 @@ import (
 	"github.com/skiff-sh/skiff/internal/controller/garbagecollector"
 	"github.com/skiff-sh/skiff/internal/controller/namespace"
 	"github.com/skiff-sh/skiff/internal/controller/nodelifecycle"
+	"github.com/skiff-sh/skiff/internal/controller/podgc"
 	"github.com/skiff-sh/skiff/internal/controller/replicaset"
 	"github.com/skiff-sh/skiff/internal/controller/serviceaccount"
+	"github.com/skiff-sh/skiff/internal/controller/servicelb"
 )
 
 // Controllers is the registry of the controllers Run starts, in construction order. To add a controller, add
@@ -23,4 +25,6 @@ var Controllers = []Registration{
 	{Name: nodelifecycle.Name, Workers: 8, New: nodelifecycle.New},
 	{Name: endpointslice.Name, Workers: 5, New: endpointslice.New},
 	{Name: endpoints.Name, Workers: 5, New: endpoints.New},
+	{Name: podgc.Name, Workers: 1, New: podgc.New},
+	{Name: servicelb.Name, Workers: 1, New: servicelb.New},
 }

@@ -9,8 +9,9 @@
 //     two Services claim).
 //   - Diff writes the knftables operations that turn one Service's old rules into its new ones (add, flush and
 //     delete of its chains and sets; element adds and deletes in the two maps), touching nothing else;
-//     Table.Set records a Service's new rules and calls Diff. Table.WriteAll writes the whole table in one
-//     transaction that deletes and recreates it.
+//     Table.Set records a Service's new rules and calls Diff; a Service refused a destination (held by another)
+//     is built again in the transaction that releases it, so the destination is never in neither map between
+//     syncs. Table.WriteAll writes the whole table in one transaction that deletes and recreates it.
 //
 // The shell (Run) keeps informers, notes which Services changed (a Service or one of its EndpointSlices), and
 // syncs: the first sync writes the whole table (repairing whatever an earlier skiff left), later ones only the

@@ -149,17 +149,20 @@ func objKey(obj any) string {
 	return ""
 }
 
+// serviceIndex indexes EndpointSlices by the key of their Service.
+func serviceIndex(obj any) ([]string, error) {
+	if k := objKey(obj); k != "" {
+		return []string{k}, nil
+	}
+	return nil, nil
+}
+
 // run is Run on a clientset and an nft interface (tests pass fakes of both); cfg is validated.
 func run(ctx context.Context, cs kubernetes.Interface, nft knftables.Interface, cfg Config) error {
 	factory := informers.NewSharedInformerFactory(cs, 0)
 	svcInf := factory.Core().V1().Services().Informer()
 	sliceInf := factory.Discovery().V1().EndpointSlices().Informer()
-	if err := sliceInf.AddIndexers(cache.Indexers{byService: func(obj any) ([]string, error) {
-		if k := objKey(obj); k != "" {
-			return []string{k}, nil
-		}
-		return nil, nil
-	}}); err != nil {
+	if err := sliceInf.AddIndexers(cache.Indexers{byService: serviceIndex}); err != nil {
 		return fmt.Errorf("proxy: indexer: %w", err)
 	}
 	dirty := &dirtySet{keys: map[string]bool{}, kick: make(chan struct{}, 1)}
@@ -219,6 +222,9 @@ func run(ctx context.Context, cs kubernetes.Interface, nft knftables.Interface, 
 	}
 }
 
+// maxHandoverRounds bounds how many times one sync builds again the Services handed back by Table.Set.
+const maxHandoverRounds = 4
+
 // syncer writes the table: whole, or the changes of some Services against what it wrote last.
 type syncer struct {
 	nft          knftables.Interface
@@ -251,9 +257,19 @@ func (s *syncer) sync(ctx context.Context, keys []string) ([]string, error) {
 		// Services refused a destination stay so until one is released; nothing to rebuild now.
 	} else {
 		table = s.table
-		for _, k := range keys {
-			retry = append(retry, table.Set(tx, k, s.buildOne(k))...)
+		// A Service refused a destination another held is built again in this same transaction once the other
+		// lets it go, so the destination passes from one to the other atomically instead of being in neither map
+		// until the next sync. Rounds are bounded; what is left is synced next time.
+		pending := keys
+		for round := 0; len(pending) > 0 && round < maxHandoverRounds; round++ {
+			var again []string
+			for _, k := range pending {
+				again = append(again, table.Set(tx, k, s.buildOne(k))...)
+			}
+			slices.Sort(again)
+			pending = slices.Compact(again)
 		}
+		retry = pending
 	}
 	s.table = nil // until the transaction succeeds
 	if tx.NumOperations() > 0 {

@@ -226,8 +226,7 @@ func BuildService(svc *corev1.Service, slices []*discoveryv1.EndpointSlice, node
 	}
 	sort.Slice(r.Chains, func(i, j int) bool { return r.Chains[i].Name < r.Chains[j].Name })
 	sort.Slice(r.Sets, func(i, j int) bool { return r.Sets[i].Name < r.Sets[j].Name })
-	sortElements(r.Map)
-	sortElements(r.Filter)
+	r.Map, r.Filter = uniqueElements(r.Map), uniqueElements(r.Filter)
 	return r
 }
 
@@ -262,8 +261,12 @@ func ipv4s(in []string) []string {
 	return out
 }
 
-func sortElements(es []Element) {
-	sort.Slice(es, func(i, j int) bool { return destLess(es[i].Dest, es[j].Dest) })
+// uniqueElements sorts es by destination and keeps the first of elements naming the same one (an external IP that
+// is also a load-balancer ingress IP, or a NodePort on an address that is also an external IP): a map holds a key
+// once, and a duplicate would be deleted twice, which nft refuses.
+func uniqueElements(es []Element) []Element {
+	sort.SliceStable(es, func(i, j int) bool { return destLess(es[i].Dest, es[j].Dest) })
+	return slices.CompactFunc(es, func(x, y Element) bool { return x.Dest == y.Dest })
 }
 
 func destLess(a, b Dest) bool {

@@ -33,7 +33,7 @@ var namespacesGR = schema.GroupResource{Resource: "namespaces"}
 func (s *APIServer) admitCreate(ctx context.Context, res *resource, obj runtime.Object) error {
 	m := accessor(obj)
 	if res.Namespaced {
-		if err := s.checkNamespace(ctx, m.GetNamespace()); err != nil {
+		if err := s.checkNamespace(ctx, m.GetNamespace(), res.GroupResource(), m.GetName()); err != nil {
 			return err
 		}
 	}
@@ -71,7 +71,8 @@ func generateJobSelector(j *batchv1.Job) {
 	j.Spec.Selector = &metav1.LabelSelector{MatchLabels: map[string]string{"batch.kubernetes.io/controller-uid": uid}}
 }
 
-func (s *APIServer) checkNamespace(ctx context.Context, name string) error {
+// checkNamespace is the NamespaceLifecycle admission plugin for a create of gr objName in namespace name.
+func (s *APIServer) checkNamespace(ctx context.Context, name string, gr schema.GroupResource, objName string) error {
 	nsRes := s.byGVR[corev1.SchemeGroupVersion.WithResource("namespaces")]
 	var ns *corev1.Namespace
 	if o := nsRes.cacher.Get(nsRes.keys.Key("", name)); o != nil {
@@ -87,8 +88,11 @@ func (s *APIServer) checkNamespace(ctx context.Context, name string) error {
 		ns = o.(*corev1.Namespace)
 	}
 	if ns.Status.Phase == corev1.NamespaceTerminating || ns.DeletionTimestamp != nil {
-		err := apierrors.NewForbidden(namespacesGR, name, fmt.Errorf("unable to create new content in namespace %s because it is being terminated", name))
-		err.ErrStatus.Details.Causes = append(err.ErrStatus.Details.Causes, metav1StatusCause("NamespaceTerminating", name))
+		// As upstream: forbidden names the object being created, the cause the namespace.
+		err := apierrors.NewForbidden(gr, objName, fmt.Errorf("unable to create new content in namespace %s because it is being terminated", name))
+		err.ErrStatus.Details.Causes = append(err.ErrStatus.Details.Causes, metav1.StatusCause{
+			Type: corev1.NamespaceTerminatingCause, Message: fmt.Sprintf("namespace %s is being terminated", name), Field: "metadata.namespace",
+		})
 		return err
 	}
 	return nil

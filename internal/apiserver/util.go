@@ -37,10 +37,6 @@ func andFields(a, b fields.Selector) fields.Selector {
 	return fields.AndSelectors(a, b)
 }
 
-func metav1StatusCause(t, msg string) metav1.StatusCause {
-	return metav1.StatusCause{Type: metav1.CauseType(t), Message: msg}
-}
-
 func itoa(i int) string { return strconv.Itoa(i) }
 
 // Build information, set by the linker.

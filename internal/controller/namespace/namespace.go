@@ -258,7 +258,8 @@ func conditions(discoveryErr error, content *contentResult) []corev1.NamespaceCo
 	if len(content.remainingByResource) > 0 {
 		var parts []string
 		for gr, n := range content.remainingByResource {
-			parts = append(parts, fmt.Sprintf("%s has %d resource instances", gr.String(), n))
+			// As upstream: "<resource>.<group>", so core resources read "configmaps. has 1 resource instances".
+			parts = append(parts, fmt.Sprintf("%s.%s has %d resource instances", gr.Resource, gr.Group, n))
 		}
 		sort.Strings(parts)
 		out = append(out, cond(corev1.NamespaceContentRemaining, true, reasonSomeRemain, "Some resources are remaining: "+strings.Join(parts, ", ")))

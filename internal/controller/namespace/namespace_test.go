@@ -268,7 +268,7 @@ func TestSyncWaitsForRemainingContent(t *testing.T) {
 	}
 	status := f.client.Actions()[0].(core.UpdateAction).GetObject().(*corev1.Namespace)
 	if c := condition(status, corev1.NamespaceContentRemaining); c.Status != corev1.ConditionTrue || c.Reason != "SomeResourcesRemain" ||
-		c.Message != "Some resources are remaining: configmaps has 1 resource instances" {
+		c.Message != "Some resources are remaining: configmaps. has 1 resource instances" {
 		t.Errorf("NamespaceContentRemaining = %+v", c)
 	}
 	if c := condition(status, corev1.NamespaceFinalizersRemaining); c.Status != corev1.ConditionTrue ||
@@ -307,5 +307,54 @@ func TestSyncRecordsDiscoveryFailureAndRetries(t *testing.T) {
 	status := f.client.Actions()[0].(core.UpdateAction).GetObject().(*corev1.Namespace)
 	if c := condition(status, corev1.NamespaceDeletionDiscoveryFailure); c.Status != corev1.ConditionTrue || c.Reason != "DiscoveryFailed" {
 		t.Errorf("NamespaceDeletionDiscoveryFailure = %+v", c)
+	}
+}
+
+func TestConditionsRemainingMessages(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		remaining  map[schema.GroupResource]int
+		finalizers map[string]int
+		content    string
+		finalizer  string
+	}{
+		{
+			name:      "core resources keep upstream's empty group after the dot",
+			remaining: map[schema.GroupResource]int{{Resource: "configmaps"}: 1, {Resource: "pods"}: 3},
+			content:   "Some resources are remaining: configmaps. has 1 resource instances, pods. has 3 resource instances",
+			finalizer: "All content-preserving finalizers finished",
+		},
+		{
+			name:       "grouped resources and finalizers, sorted",
+			remaining:  map[schema.GroupResource]int{{Group: "apps", Resource: "replicasets"}: 2, {Group: "batch", Resource: "jobs"}: 1},
+			finalizers: map[string]int{"example.com/b": 1, "example.com/a": 2},
+			content:    "Some resources are remaining: jobs.batch has 1 resource instances, replicasets.apps has 2 resource instances",
+			finalizer:  "Some content in the namespace has finalizers remaining: example.com/a in 2 resource instances, example.com/b in 1 resource instances",
+		},
+		{
+			name:      "nothing left",
+			content:   "All content successfully removed",
+			finalizer: "All content-preserving finalizers finished",
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := &contentResult{remainingByResource: tc.remaining, finalizers: tc.finalizers}
+			if res.remainingByResource == nil {
+				res.remainingByResource = map[schema.GroupResource]int{}
+			}
+			if res.finalizers == nil {
+				res.finalizers = map[string]int{}
+			}
+			got := map[corev1.NamespaceConditionType]string{}
+			for _, c := range conditions(nil, res) {
+				got[c.Type] = c.Message
+			}
+			if got[corev1.NamespaceContentRemaining] != tc.content {
+				t.Errorf("NamespaceContentRemaining message %q, want %q", got[corev1.NamespaceContentRemaining], tc.content)
+			}
+			if got[corev1.NamespaceFinalizersRemaining] != tc.finalizer {
+				t.Errorf("NamespaceFinalizersRemaining message %q, want %q", got[corev1.NamespaceFinalizersRemaining], tc.finalizer)
+			}
+		})
 	}
 }

@@ -60,9 +60,10 @@
 // # Not done (upstream has it)
 //
 // Zone-aware eviction rate limiting (--node-eviction-rate, the disruption
-// modes that stop evictions when a whole zone or cluster is down), the
-// "Cancelling deletion" event and deleting pods of nodes that no longer exist
-// (pod GC).
+// modes that stop evictions when a whole zone or cluster is down) and the
+// "Cancelling deletion" event. Pods of nodes that no longer exist are not this
+// controller's: the pod GC (internal/controller/podgc) deletes them, as
+// upstream.
 //
 // # Caller's duties
 //

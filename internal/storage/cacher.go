@@ -45,8 +45,8 @@ type Cacher struct {
 	ready    chan struct{}
 	isReady  bool
 	objects  map[string]runtime.Object
-	ring     []Event // ring[0] is the oldest remembered event
-	oldest   int64   // every event with revision > oldest is in ring
+	ring     eventRing // the last history events
+	oldest   int64     // every event with revision > oldest is in ring
 	watchers map[*CacheWatcher]struct{}
 }
 
@@ -120,7 +120,7 @@ func (c *Cacher) listAndWatch(ctx context.Context) error {
 	c.objects = objs
 	c.rev = res.Revision
 	c.oldest = res.Revision
-	c.ring = nil
+	c.ring.reset()
 	if !c.isReady {
 		c.isReady = true
 		close(c.ready)
@@ -196,11 +196,8 @@ func (c *Cacher) apply(evs []*clientv3.Event) error {
 		if e.Revision > c.rev {
 			c.rev = e.Revision
 		}
-		c.ring = append(c.ring, e)
-		if len(c.ring) > c.history {
-			drop := len(c.ring) - c.history
-			c.oldest = c.ring[drop-1].Revision
-			c.ring = append(c.ring[:0:0], c.ring[drop:]...)
+		if dropped, ok := c.ring.push(e, c.history); ok {
+			c.oldest = dropped.Revision
 		}
 		for w := range c.watchers {
 			if !w.push(e) {
@@ -289,8 +286,7 @@ func (c *Cacher) Watch(ctx context.Context, opts WatchOptions) (*CacheWatcher, e
 		if opts.Revision < c.oldest {
 			return nil, &ExpiredError{Requested: opts.Revision, Oldest: c.oldest + 1}
 		}
-		i := sort.Search(len(c.ring), func(i int) bool { return c.ring[i].Revision > opts.Revision })
-		w.queue = append(w.queue, c.ring[i:]...)
+		w.queue = append(w.queue, c.ring.after(opts.Revision)...)
 		w.initialRev = max(c.rev, opts.Revision)
 	}
 	c.watchers[w] = struct{}{}

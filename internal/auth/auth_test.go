@@ -29,7 +29,7 @@ tok-alice,alice,uid-1,"dev,ops"
 tok-bob, bob ,uid-2
 tok-carol,carol,uid-3,"team-a"` + "\r\n"
 
-func writeFile(t *testing.T, path, data string, mtime time.Time) {
+func writeFile(t testing.TB, path, data string, mtime time.Time) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
 		t.Fatal(err)
@@ -63,7 +63,7 @@ type testEnv struct {
 	tokenPath string
 }
 
-func newEnv(t *testing.T) *testEnv {
+func newEnv(t testing.TB) *testEnv {
 	t.Helper()
 	dir := t.TempDir()
 	b, err := pki.Ensure(pki.Config{Dir: filepath.Join(dir, "tls")})

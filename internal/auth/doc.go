@@ -41,7 +41,8 @@
 // Subject O. The TLS server must request client certificates without
 // verifying them itself (tls.RequestClientCert, or VerifyClientCertIfGiven
 // with the same pool), so that a request without a certificate can still
-// present a token.
+// present a token. A chain that verified is remembered by its bytes until the
+// earliest NotAfter in it, so the signatures are checked once per client.
 //
 // # Token file
 //

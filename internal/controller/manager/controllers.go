@@ -11,6 +11,7 @@ import (
 	"github.com/skiff-sh/skiff/internal/controller/replicaset"
 	"github.com/skiff-sh/skiff/internal/controller/serviceaccount"
 	"github.com/skiff-sh/skiff/internal/controller/servicelb"
+	"github.com/skiff-sh/skiff/internal/controller/statefulset"
 )
 
 // Controllers is the registry of the controllers Run starts, in construction order. To add a controller, add
@@ -22,6 +23,7 @@ var Controllers = []Registration{
 	{Name: garbagecollector.Name, Workers: 20, New: garbagecollector.New},
 	{Name: replicaset.Name, Workers: 5, New: replicaset.New},
 	{Name: deployment.Name, Workers: 5, New: deployment.New},
+	{Name: statefulset.Name, Workers: 5, New: statefulset.New},
 	{Name: nodelifecycle.Name, Workers: 8, New: nodelifecycle.New},
 	{Name: endpointslice.Name, Workers: 5, New: endpointslice.New},
 	{Name: endpoints.Name, Workers: 5, New: endpoints.New},

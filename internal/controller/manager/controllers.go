@@ -1,6 +1,7 @@
 package manager
 
 import (
+	"github.com/skiff-sh/skiff/internal/controller/cronjob"
 	"github.com/skiff-sh/skiff/internal/controller/deployment"
 	"github.com/skiff-sh/skiff/internal/controller/endpoints"
 	"github.com/skiff-sh/skiff/internal/controller/endpointslice"
@@ -23,6 +24,7 @@ var Controllers = []Registration{
 	{Name: garbagecollector.Name, Workers: 20, New: garbagecollector.New},
 	{Name: replicaset.Name, Workers: 5, New: replicaset.New},
 	{Name: deployment.Name, Workers: 5, New: deployment.New},
+	{Name: cronjob.Name, Workers: 5, New: cronjob.New},
 	{Name: statefulset.Name, Workers: 5, New: statefulset.New},
 	{Name: nodelifecycle.Name, Workers: 8, New: nodelifecycle.New},
 	{Name: endpointslice.Name, Workers: 5, New: endpointslice.New},

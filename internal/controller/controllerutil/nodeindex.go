@@ -1,7 +1,10 @@
 package controllerutil
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/tools/cache"
@@ -31,8 +34,8 @@ func podNodeName(obj any) ([]string, error) {
 	return []string{p.Spec.NodeName}, nil
 }
 
-// PodsOnNode returns the pods of indexer (which has the PodNodeNameIndex) bound to node. They are the cache's
-// objects: read only.
+// PodsOnNode returns the pods of indexer (which has the PodNodeNameIndex) bound to node, sorted by namespace and
+// name so that callers act in a stable order. They are the cache's objects: read only.
 func PodsOnNode(indexer cache.Indexer, node string) ([]*corev1.Pod, error) {
 	objs, err := indexer.ByIndex(PodNodeNameIndex, node)
 	if err != nil {
@@ -44,5 +47,8 @@ func PodsOnNode(indexer cache.Indexer, node string) ([]*corev1.Pod, error) {
 			out = append(out, p)
 		}
 	}
+	slices.SortFunc(out, func(a, b *corev1.Pod) int {
+		return cmp.Or(strings.Compare(a.Namespace, b.Namespace), strings.Compare(a.Name, b.Name))
+	})
 	return out, nil
 }

@@ -118,7 +118,7 @@ func TestSyncStaleLease(t *testing.T) {
 	}
 	f.clk.Step(5 * time.Second)
 	res := f.sync("n1")
-	want := "update nodes/status n1, update nodes n1, update pods/status tolerant, update pods/status intolerant, patch pods/status intolerant, delete pods intolerant"
+	want := "update nodes/status n1, update nodes n1, update pods/status intolerant, update pods/status tolerant, patch pods/status intolerant, delete pods intolerant"
 	if got := f.actions(); got != want {
 		t.Fatalf("actions\n got %s\nwant %s", got, want)
 	}

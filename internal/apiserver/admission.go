@@ -7,10 +7,13 @@ import (
 	"fmt"
 	"math/big"
 	"net"
+	"strconv"
 	"strings"
 
+	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -44,8 +47,25 @@ func (s *APIServer) admitCreate(ctx context.Context, res *resource, obj runtime.
 		return s.allocateService(ctx, o, nil)
 	case *batchv1.Job:
 		generateJobSelector(o)
+	case *appsv1.DaemonSet:
+		setTemplateGeneration(o, nil)
 	}
 	return nil
+}
+
+// setTemplateGeneration keeps a DaemonSet's deprecated.daemonset.template.generation annotation as kube-apiserver's
+// strategy does: 1 on create; on update the old value, plus one when spec.template changed.
+func setTemplateGeneration(ds, old *appsv1.DaemonSet) {
+	gen := int64(1)
+	if old != nil {
+		gen, _ = strconv.ParseInt(old.Annotations[appsv1.DeprecatedTemplateGeneration], 10, 64)
+		if !apiequality.Semantic.DeepEqual(ds.Spec.Template, old.Spec.Template) {
+			gen++
+		}
+	}
+	if gen > 0 {
+		metav1.SetMetaDataAnnotation(&ds.ObjectMeta, appsv1.DeprecatedTemplateGeneration, strconv.FormatInt(gen, 10))
+	}
 }
 
 // generateJobSelector gives a Job without manualSelector the controller-uid selector and labels kube-apiserver gives it.
@@ -186,6 +206,8 @@ func qosClass(spec *corev1.PodSpec) corev1.PodQOSClass {
 
 func (s *APIServer) admitUpdate(ctx context.Context, res *resource, obj, old runtime.Object) error {
 	switch o := obj.(type) {
+	case *appsv1.DaemonSet:
+		setTemplateGeneration(o, old.(*appsv1.DaemonSet))
 	case *corev1.Service:
 		dropTypeDependentFields(o, old.(*corev1.Service))
 		return s.allocateService(ctx, o, old.(*corev1.Service))

@@ -2,6 +2,7 @@ package manager
 
 import (
 	"github.com/skiff-sh/skiff/internal/controller/cronjob"
+	"github.com/skiff-sh/skiff/internal/controller/daemonset"
 	"github.com/skiff-sh/skiff/internal/controller/deployment"
 	"github.com/skiff-sh/skiff/internal/controller/endpoints"
 	"github.com/skiff-sh/skiff/internal/controller/endpointslice"
@@ -25,6 +26,7 @@ var Controllers = []Registration{
 	{Name: replicaset.Name, Workers: 5, New: replicaset.New},
 	{Name: deployment.Name, Workers: 5, New: deployment.New},
 	{Name: cronjob.Name, Workers: 5, New: cronjob.New},
+	{Name: daemonset.Name, Workers: 2, New: daemonset.New},
 	{Name: statefulset.Name, Workers: 5, New: statefulset.New},
 	{Name: nodelifecycle.Name, Workers: 8, New: nodelifecycle.New},
 	{Name: endpointslice.Name, Workers: 5, New: endpointslice.New},

@@ -7,6 +7,7 @@ import (
 	"github.com/skiff-sh/skiff/internal/controller/endpoints"
 	"github.com/skiff-sh/skiff/internal/controller/endpointslice"
 	"github.com/skiff-sh/skiff/internal/controller/garbagecollector"
+	"github.com/skiff-sh/skiff/internal/controller/job"
 	"github.com/skiff-sh/skiff/internal/controller/namespace"
 	"github.com/skiff-sh/skiff/internal/controller/nodelifecycle"
 	"github.com/skiff-sh/skiff/internal/controller/podgc"
@@ -25,6 +26,7 @@ var Controllers = []Registration{
 	{Name: garbagecollector.Name, Workers: 20, New: garbagecollector.New},
 	{Name: replicaset.Name, Workers: 5, New: replicaset.New},
 	{Name: deployment.Name, Workers: 5, New: deployment.New},
+	{Name: job.Name, Workers: 5, New: job.New},
 	{Name: cronjob.Name, Workers: 5, New: cronjob.New},
 	{Name: daemonset.Name, Workers: 2, New: daemonset.New},
 	{Name: statefulset.Name, Workers: 5, New: statefulset.New},

@@ -152,6 +152,7 @@ func benchScheduleCommand(bf *benchFlags) *cobra.Command {
 	f.IntVar(&cfg.Nodes, "nodes", 100, "simulated nodes")
 	f.IntVar(&cfg.Pods, "pods", 1000, "pods to schedule")
 	f.StringVar(&cfg.Workload, "workload", "pods", "pods (bare pods) or deployment (one Deployment)")
+	f.StringVar(&cfg.Constraints, "constraints", "", "placement rules on every pod: spread (hard topology spread over hostnames) or anti-affinity (required, per group of pods; bare pods only)")
 	f.IntVar(&cfg.CreateConcurrency, "create-concurrency", 16, "bare-pod creates in flight")
 	f.DurationVar(&cfg.BindTimeout, "bind-timeout", 30*time.Second, "fail when no pod is bound this long after the first create")
 	f.DurationVar(&cfg.Timeout, "timeout", 5*time.Minute, "bound on waiting for all pods to be bound and Ready")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,6 +25,10 @@ type ScheduleConfig struct {
 	// Workload is "pods" (bare pods, created by the benchmark) or "deployment"
 	// (one Deployment of Pods replicas); default "pods".
 	Workload string
+	// Constraints adds placement rules to every pod: "" (none), "spread" (a hard topology spread over hostnames,
+	// maxSkew 1) or "anti-affinity" (required pod anti-affinity on hostname against the pods of the same one of
+	// AntiAffinityGroups groups; bare pods only, and Pods must fit: at most groups × nodes).
+	Constraints string
 	// CreateConcurrency is how many bare-pod creates are in flight; default 16.
 	CreateConcurrency int
 	// BindTimeout fails the scenario when no pod at all is bound this long after the
@@ -59,6 +64,18 @@ func (c *ScheduleConfig) validate() error {
 	case "pods", "deployment":
 	default:
 		return fmt.Errorf("bench: workload %q: want pods or deployment", c.Workload)
+	}
+	switch c.Constraints {
+	case "", "spread":
+	case "anti-affinity":
+		if c.Workload != "pods" {
+			return errors.New("bench: --constraints anti-affinity needs --workload pods (each pod has its own group label)")
+		}
+		if c.Pods > AntiAffinityGroups*c.Nodes {
+			return fmt.Errorf("bench: %d pods with required anti-affinity in %d groups do not fit on %d nodes", c.Pods, AntiAffinityGroups, c.Nodes)
+		}
+	default:
+		return fmt.Errorf("bench: constraints %q: want spread or anti-affinity", c.Constraints)
 	}
 	if c.CreateConcurrency <= 0 {
 		c.CreateConcurrency = 16
@@ -97,6 +114,7 @@ func RunSchedule(ctx context.Context, env *Env, cfg ScheduleConfig) (*Result, er
 	res.Param("nodes", cfg.Nodes)
 	res.Param("pods", cfg.Pods)
 	res.Param("workload", cfg.Workload)
+	res.Param("constraints", cfg.Constraints)
 	res.Param("create_concurrency", cfg.CreateConcurrency)
 	res.Param("bind_timeout", cfg.BindTimeout)
 	res.Param("timeout", cfg.Timeout)
@@ -161,12 +179,20 @@ func RunSchedule(ctx context.Context, env *Env, cfg ScheduleConfig) (*Result, er
 	spec.NodeSelector = map[string]string{sim.LabelSimulated: "true"}
 	spec.Tolerations = []corev1.Toleration{{Key: sim.LabelSimulated, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule}}
 	labels := map[string]string{"app": "skiff-bench-schedule"}
+	var perPod func(i int, pod *corev1.Pod)
+	switch cfg.Constraints {
+	case "spread":
+		spec.TopologySpreadConstraints = []corev1.TopologySpreadConstraint{{MaxSkew: 1, TopologyKey: corev1.LabelHostname,
+			WhenUnsatisfiable: corev1.DoNotSchedule, LabelSelector: &metav1.LabelSelector{MatchLabels: labels}}}
+	case "anti-affinity":
+		perPod = antiAffinityPod
+	}
 	cpu0, _ := sim.CPUTime(0)
 	first := env.Clock.Now()
 	createErrs := 0
 	switch cfg.Workload {
 	case "pods":
-		createErrs = createPods(ctx, env, r, tr, ns, cfg.Pods, cfg.CreateConcurrency, labels, spec)
+		createErrs = createPods(ctx, env, r, tr, ns, cfg.Pods, cfg.CreateConcurrency, labels, spec, perPod)
 	case "deployment":
 		replicas := int32(cfg.Pods)
 		t0 := env.Clock.Now()
@@ -275,7 +301,7 @@ func cleanupScheduled(env *Env, ns string) {
 // createPods creates n bare pods named pod-00000... with conc creates in flight, noting
 // each acknowledgement in tr and each create's latency as op "create"; it returns how
 // many failed.
-func createPods(ctx context.Context, env *Env, r *run, tr *podTracker, ns string, n, conc int, labels map[string]string, spec corev1.PodSpec) int {
+func createPods(ctx context.Context, env *Env, r *run, tr *podTracker, ns string, n, conc int, labels map[string]string, spec corev1.PodSpec, perPod func(int, *corev1.Pod)) int {
 	var next, failed atomic.Int64
 	var wg sync.WaitGroup
 	pods := env.Client.CoreV1().Pods(ns)
@@ -290,7 +316,11 @@ func createPods(ctx context.Context, env *Env, r *run, tr *podTracker, ns string
 				}
 				name := fmt.Sprintf("pod-%05d", i)
 				t0 := env.Clock.Now()
-				_, err := pods.Create(ctx, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels}, Spec: *spec.DeepCopy()}, metav1.CreateOptions{})
+				pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: maps.Clone(labels)}, Spec: *spec.DeepCopy()}
+				if perPod != nil {
+					perPod(int(i), pod)
+				}
+				_, err := pods.Create(ctx, pod, metav1.CreateOptions{})
 				at := env.Clock.Now()
 				r.rec.Add("create", conc, at.Sub(t0), err)
 				if err != nil {
@@ -303,4 +333,19 @@ func createPods(ctx context.Context, env *Env, r *run, tr *podTracker, ns string
 	}
 	wg.Wait()
 	return int(failed.Load())
+}
+
+// AntiAffinityGroups is how many anti-affinity groups the "anti-affinity" constraints spread the pods over.
+const AntiAffinityGroups = 20
+
+// antiAffinityPod puts pod i in group i mod AntiAffinityGroups and forbids it a node that runs a pod of its group.
+func antiAffinityPod(i int, pod *corev1.Pod) {
+	group := fmt.Sprintf("g%02d", i%AntiAffinityGroups)
+	pod.Labels["skiff.dev/bench-group"] = group
+	pod.Spec.Affinity = &corev1.Affinity{PodAntiAffinity: &corev1.PodAntiAffinity{
+		RequiredDuringSchedulingIgnoredDuringExecution: []corev1.PodAffinityTerm{{
+			TopologyKey:   corev1.LabelHostname,
+			LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"skiff.dev/bench-group": group}},
+		}},
+	}}
 }

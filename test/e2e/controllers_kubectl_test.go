@@ -492,8 +492,10 @@ func testKubectlRollingUpdateUndo(t *testing.T, e *ctlEnv, ns string) {
 	if minReady < replicas {
 		t.Errorf("Ready pods dropped to %d during a maxUnavailable=0 rollout (at %s), want at least %d", minReady, lowest, replicas)
 	}
-	if maxPods != replicas+1 {
-		t.Errorf("at most %d live pods during the rollouts, want %d (maxSurge 1)", maxPods, replicas+1)
+	// maxSurge bounds the ReplicaSets' replicas (TestRollingUpdateBoundsOnSimulatedNodes checks that at every
+	// ReplicaSet event), not live pods: an old pod may live on for a moment after its ReplicaSet was scaled down.
+	if maxPods < replicas+1 {
+		t.Errorf("at most %d live pods during the rollouts: the rollout never surged (maxSurge 1)", maxPods)
 	}
 }
 

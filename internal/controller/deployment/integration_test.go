@@ -598,10 +598,18 @@ func TestDeploymentAgainstServer(t *testing.T) {
 		c.waitComplete(ns, "nginx:1")
 		first := c.replicaSets(ns)[0].Name
 
+		// What Kubernetes bounds: the ReplicaSets' replicas (maxSurge) and the Ready pods (maxUnavailable). Live pods
+		// may exceed the surge for a moment while the ReplicaSet controller has yet to delete an old one.
 		check := func(pods map[string]*corev1.Pod) string {
-			total, ready, _ := countPods(pods)
-			if total > replicas+surge || ready < replicas-unavail {
-				return fmt.Sprintf("%d pods (max %d), %d ready (min %d)", total, replicas+surge, ready, replicas-unavail)
+			_, ready, _ := countPods(pods)
+			var wanted int32
+			if l, err := c.client.AppsV1().ReplicaSets(ns).List(context.Background(), metav1.ListOptions{}); err == nil {
+				for _, rs := range l.Items {
+					wanted += *rs.Spec.Replicas
+				}
+			}
+			if wanted > replicas+surge || ready < replicas-unavail {
+				return fmt.Sprintf("%d replicas wanted (max %d), %d ready (min %d)", wanted, replicas+surge, ready, replicas-unavail)
 			}
 			return ""
 		}

@@ -16,6 +16,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/metadata/metadatainformer"
+	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
 	"k8s.io/client-go/util/workqueue"
 )
@@ -90,6 +91,18 @@ type SyncFunc[K comparable] func(ctx context.Context, key K) (Result, error)
 func NewQueue[K comparable](name string) workqueue.TypedRateLimitingInterface[K] {
 	return workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[K](),
 		workqueue.TypedRateLimitingQueueConfig[K]{Name: name})
+}
+
+// RunQueue is the usual body of a controller's Run: it waits for the informers in synced, then runs workers
+// goroutines over q with syncFn until ctx ends, and shuts q down. It returns nil; a cache that never syncs (ctx
+// ended first) is not an error.
+func RunQueue[K comparable](ctx context.Context, name string, log *slog.Logger, q workqueue.TypedRateLimitingInterface[K], synced []cache.InformerSynced, workers int, syncFn SyncFunc[K]) error {
+	defer q.ShutDown()
+	if !cache.WaitForNamedCacheSync(name, ctx.Done(), synced...) {
+		return nil
+	}
+	RunWorkers(ctx, log, q, workers, syncFn)
+	return nil
 }
 
 // RunWorkers runs workers goroutines that call sync for the keys of q until ctx ends; it then shuts q down

@@ -139,24 +139,12 @@ func (c *Controller) Name() string { return Name }
 // Run implements controller.Controller: it waits for the caches, then syncs keys with workers goroutines until ctx
 // ends.
 func (c *Controller) Run(ctx context.Context, workers int) error {
-	defer c.queue.ShutDown()
-	if !cache.WaitForNamedCacheSync(Name, ctx.Done(), c.synced...) {
-		return nil
-	}
-	controller.RunWorkers(ctx, c.log, c.queue, workers, c.sync)
-	return nil
-}
-
-func keyOf(obj metav1.Object) string {
-	if obj.GetNamespace() == "" {
-		return obj.GetName()
-	}
-	return obj.GetNamespace() + "/" + obj.GetName()
+	return controller.RunQueue(ctx, Name, c.log, c.queue, c.synced, workers, c.sync)
 }
 
 func (c *Controller) enqueue(obj any) {
 	if ds, ok := obj.(*appsv1.DaemonSet); ok {
-		c.queue.Add(keyOf(ds))
+		c.queue.Add(cache.MetaObjectToName(ds).String())
 	}
 }
 
@@ -166,7 +154,7 @@ func (c *Controller) enqueueAll() {
 		return
 	}
 	for _, ds := range all {
-		c.queue.Add(keyOf(ds))
+		c.queue.Add(cache.MetaObjectToName(ds).String())
 	}
 }
 
@@ -182,8 +170,8 @@ func (c *Controller) deleteDS(obj any) {
 	if !ok {
 		return
 	}
-	c.forget(keyOf(ds))
-	c.queue.Add(keyOf(ds))
+	c.forget(cache.MetaObjectToName(ds).String())
+	c.queue.Add(cache.MetaObjectToName(ds).String())
 }
 
 // resolve returns the DaemonSet ref points to in ns, if it is in the cache with the same UID.
@@ -204,7 +192,7 @@ func (c *Controller) enqueueOwner(obj any) {
 		return
 	}
 	if ds := c.resolve(m.GetNamespace(), metav1.GetControllerOfNoCopy(m)); ds != nil {
-		c.queue.Add(keyOf(ds))
+		c.queue.Add(cache.MetaObjectToName(ds).String())
 		return
 	}
 	if rev, ok := m.(*appsv1.ControllerRevision); ok && metav1.GetControllerOfNoCopy(rev) == nil {
@@ -219,7 +207,7 @@ func (c *Controller) enqueueMatching(ns string, lbls map[string]string) {
 		return
 	}
 	for _, ds := range controllerutil.SelectingOwners(all, func(ds *appsv1.DaemonSet) *metav1.LabelSelector { return ds.Spec.Selector }, lbls) {
-		c.queue.Add(keyOf(ds))
+		c.queue.Add(cache.MetaObjectToName(ds).String())
 	}
 }
 
@@ -231,8 +219,8 @@ func (c *Controller) addPod(obj any) {
 	}
 	if ref := metav1.GetControllerOfNoCopy(pod); ref != nil {
 		if ds := c.resolve(pod.Namespace, ref); ds != nil {
-			c.creations.CreationObserved(keyOf(ds))
-			c.queue.Add(keyOf(ds))
+			c.creations.CreationObserved(cache.MetaObjectToName(ds).String())
+			c.queue.Add(cache.MetaObjectToName(ds).String())
 		}
 		return
 	}
@@ -251,7 +239,7 @@ func (c *Controller) updatePod(old, cur any) {
 	curRef, oldRef := metav1.GetControllerOfNoCopy(curPod), metav1.GetControllerOfNoCopy(oldPod)
 	if oldRef != nil && (curRef == nil || curRef.UID != oldRef.UID) {
 		if ds := c.resolve(oldPod.Namespace, oldRef); ds != nil {
-			c.queue.Add(keyOf(ds))
+			c.queue.Add(cache.MetaObjectToName(ds).String())
 		}
 	}
 	if curRef != nil {
@@ -259,9 +247,9 @@ func (c *Controller) updatePod(old, cur any) {
 		if ds == nil {
 			return
 		}
-		c.queue.Add(keyOf(ds))
+		c.queue.Add(cache.MetaObjectToName(ds).String())
 		if !controllerutil.IsPodReady(oldPod) && controllerutil.IsPodReady(curPod) && ds.Spec.MinReadySeconds > 0 {
-			c.queue.AddAfter(keyOf(ds), secondsPlusOne(ds.Spec.MinReadySeconds))
+			c.queue.AddAfter(cache.MetaObjectToName(ds).String(), secondsPlusOne(ds.Spec.MinReadySeconds))
 		}
 		return
 	}
@@ -279,8 +267,8 @@ func (c *Controller) deletePod(obj any) {
 	if ds == nil {
 		return
 	}
-	c.deletions.DeletionObserved(keyOf(ds), keyOf(pod))
-	c.queue.Add(keyOf(ds))
+	c.deletions.DeletionObserved(cache.MetaObjectToName(ds).String(), cache.MetaObjectToName(pod).String())
+	c.queue.Add(cache.MetaObjectToName(ds).String())
 }
 
 // updateNode queues the DaemonSets for which the node's eligibility changed (labels, taints, unschedulable).
@@ -299,7 +287,7 @@ func (c *Controller) updateNode(old, cur any) {
 		oldRun, oldCont := f.shouldRun(oldNode)
 		curRun, curCont := f.shouldRun(curNode)
 		if oldRun != curRun || oldCont != curCont {
-			c.queue.Add(keyOf(ds))
+			c.queue.Add(cache.MetaObjectToName(ds).String())
 		}
 	}
 }
@@ -496,7 +484,7 @@ func (c *Controller) manage(ctx context.Context, key string, ds *appsv1.DaemonSe
 	}
 	keys := make([]string, len(plan.Delete))
 	for i, p := range plan.Delete {
-		keys[i] = keyOf(p)
+		keys[i] = cache.MetaObjectToName(p).String()
 	}
 	c.creations.ExpectCreations(key, len(plan.Create))
 	c.deletions.ExpectDeletions(key, keys)
@@ -521,7 +509,7 @@ func (c *Controller) manage(ctx context.Context, key string, ds *appsv1.DaemonSe
 	for i, p := range plan.Delete {
 		wg.Go(func() {
 			if err := c.deletePodNow(ctx, ds, p); err != nil {
-				c.deletions.DeletionObserved(key, keyOf(p))
+				c.deletions.DeletionObserved(key, cache.MetaObjectToName(p).String())
 				if !apierrors.IsNotFound(err) {
 					delErrs[i] = err
 				}

@@ -112,12 +112,7 @@ func (c *Controller) Name() string { return Name }
 // Run implements controller.Controller: it waits for the caches, then syncs keys with workers goroutines until ctx
 // ends.
 func (c *Controller) Run(ctx context.Context, workers int) error {
-	defer c.queue.ShutDown()
-	if !cache.WaitForNamedCacheSync(Name, ctx.Done(), c.synced...) {
-		return nil
-	}
-	controller.RunWorkers(ctx, c.log, c.queue, workers, c.sync)
-	return nil
+	return controller.RunQueue(ctx, Name, c.log, c.queue, c.synced, workers, c.sync)
 }
 
 func keyOf(obj metav1.Object) string { return obj.GetNamespace() + "/" + obj.GetName() }

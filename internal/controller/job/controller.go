@@ -124,13 +124,9 @@ func (c *Controller) Run(ctx context.Context, workers int) error {
 	return nil
 }
 
-func keyOf(obj metav1.Object) string {
-	return obj.GetNamespace() + "/" + obj.GetName()
-}
-
 func (c *Controller) enqueue(obj any) {
 	if j, ok := obj.(*batchv1.Job); ok {
-		c.queue.Add(keyOf(j))
+		c.queue.Add(cache.MetaObjectToName(j).String())
 	}
 }
 
@@ -145,8 +141,8 @@ func (c *Controller) deleteJob(obj any) {
 			return
 		}
 	}
-	c.expectations.Delete(keyOf(j))
-	c.queue.Add(keyOf(j))
+	c.expectations.Delete(cache.MetaObjectToName(j).String())
+	c.queue.Add(cache.MetaObjectToName(j).String())
 }
 
 // resolve returns the Job ref points to in ns, if it is in the cache with the same UID.
@@ -164,7 +160,7 @@ func (c *Controller) resolve(ns string, ref *metav1.OwnerReference) *batchv1.Job
 func (c *Controller) addPod(obj any) {
 	pod := obj.(*corev1.Pod)
 	if j := c.resolve(pod.Namespace, metav1.GetControllerOfNoCopy(pod)); j != nil {
-		c.expectations.CreationObserved(keyOf(j))
+		c.expectations.CreationObserved(cache.MetaObjectToName(j).String())
 	}
 	c.podChanged(pod, false)
 }
@@ -179,13 +175,13 @@ func (c *Controller) podChanged(obj any, deleted bool) {
 	ref := metav1.GetControllerOfNoCopy(pod)
 	if j := c.resolve(pod.Namespace, ref); j != nil {
 		if deleted || pod.DeletionTimestamp != nil {
-			c.expectations.DeletionObserved(keyOf(j), keyOf(pod))
+			c.expectations.DeletionObserved(cache.MetaObjectToName(j).String(), cache.MetaObjectToName(pod).String())
 		}
-		c.queue.Add(keyOf(j))
+		c.queue.Add(cache.MetaObjectToName(j).String())
 		return
 	}
 	if !deleted && hasFinalizer(pod) {
-		c.queue.Add(orphanPrefix + keyOf(pod))
+		c.queue.Add(orphanPrefix + cache.MetaObjectToName(pod).String())
 	}
 	if ref == nil && !deleted {
 		all, err := c.jobLister.Jobs(pod.Namespace).List(labels.Everything())
@@ -193,7 +189,7 @@ func (c *Controller) podChanged(obj any, deleted bool) {
 			return
 		}
 		for _, j := range controllerutil.SelectingOwners(all, func(j *batchv1.Job) *metav1.LabelSelector { return j.Spec.Selector }, pod.Labels) {
-			c.queue.Add(keyOf(j))
+			c.queue.Add(cache.MetaObjectToName(j).String())
 		}
 	}
 }
@@ -308,7 +304,7 @@ func (c *Controller) managePods(ctx context.Context, key string, job *batchv1.Jo
 	case len(plan.Delete) > 0:
 		keys := make([]string, len(plan.Delete))
 		for i, p := range plan.Delete {
-			keys[i] = keyOf(p)
+			keys[i] = cache.MetaObjectToName(p).String()
 		}
 		c.expectations.ExpectDeletions(key, keys)
 		errs := make([]error, len(plan.Delete))
@@ -316,7 +312,7 @@ func (c *Controller) managePods(ctx context.Context, key string, job *batchv1.Jo
 		for i, p := range plan.Delete {
 			wg.Go(func() {
 				if err := c.deletePod(ctx, job, p); err != nil {
-					c.expectations.DeletionObserved(key, keyOf(p))
+					c.expectations.DeletionObserved(key, cache.MetaObjectToName(p).String())
 					errs[i] = err
 				}
 			})

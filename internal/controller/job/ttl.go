@@ -65,7 +65,7 @@ func newTTLController(cc controller.Context, clk clock.Clock, log *slog.Logger) 
 	add := func(obj any) {
 		if j, ok := obj.(*batchv1.Job); ok {
 			if _, _, ok := TTLExpiry(j, clk.Now()); ok {
-				t.queue.Add(keyOf(j))
+				t.queue.Add(cache.MetaObjectToName(j).String())
 			}
 		}
 	}

@@ -113,24 +113,12 @@ func (c *Controller) Name() string { return Name }
 // Run implements controller.Controller: it waits for the caches, then syncs keys with workers goroutines until ctx
 // ends.
 func (c *Controller) Run(ctx context.Context, workers int) error {
-	defer c.queue.ShutDown()
-	if !cache.WaitForNamedCacheSync(Name, ctx.Done(), c.synced...) {
-		return nil
-	}
-	controller.RunWorkers(ctx, c.log, c.queue, workers, c.sync)
-	return nil
-}
-
-func keyOf(obj metav1.Object) string {
-	if obj.GetNamespace() == "" {
-		return obj.GetName()
-	}
-	return obj.GetNamespace() + "/" + obj.GetName()
+	return controller.RunQueue(ctx, Name, c.log, c.queue, c.synced, workers, c.sync)
 }
 
 func (c *Controller) enqueue(obj any) {
 	if rs, ok := obj.(*appsv1.ReplicaSet); ok {
-		c.queue.Add(keyOf(rs))
+		c.queue.Add(cache.MetaObjectToName(rs).String())
 	}
 }
 
@@ -145,8 +133,8 @@ func (c *Controller) deleteRS(obj any) {
 			return
 		}
 	}
-	c.expectations.Delete(keyOf(rs))
-	c.queue.Add(keyOf(rs))
+	c.expectations.Delete(cache.MetaObjectToName(rs).String())
+	c.queue.Add(cache.MetaObjectToName(rs).String())
 }
 
 // resolve returns the ReplicaSet ref points to in ns, if it is in the cache with the same UID.
@@ -182,12 +170,12 @@ func (c *Controller) addPod(obj any) {
 		if rs == nil {
 			return
 		}
-		c.expectations.CreationObserved(keyOf(rs))
-		c.queue.Add(keyOf(rs))
+		c.expectations.CreationObserved(cache.MetaObjectToName(rs).String())
+		c.queue.Add(cache.MetaObjectToName(rs).String())
 		return
 	}
 	for _, rs := range c.matching(pod) {
-		c.queue.Add(keyOf(rs))
+		c.queue.Add(cache.MetaObjectToName(rs).String())
 	}
 }
 
@@ -209,7 +197,7 @@ func (c *Controller) updatePod(old, cur any) {
 	refChanged := !equalRefs(curRef, oldRef)
 	if refChanged && oldRef != nil {
 		if rs := c.resolve(oldPod.Namespace, oldRef); rs != nil {
-			c.queue.Add(keyOf(rs))
+			c.queue.Add(cache.MetaObjectToName(rs).String())
 		}
 	}
 	if curRef != nil {
@@ -217,16 +205,16 @@ func (c *Controller) updatePod(old, cur any) {
 		if rs == nil {
 			return
 		}
-		c.queue.Add(keyOf(rs))
+		c.queue.Add(cache.MetaObjectToName(rs).String())
 		// Pods do not report availability themselves: look again once minReadySeconds has passed.
 		if !controllerutil.IsPodReady(oldPod) && controllerutil.IsPodReady(curPod) && rs.Spec.MinReadySeconds > 0 {
-			c.queue.AddAfter(keyOf(rs), time.Duration(rs.Spec.MinReadySeconds)*time.Second+time.Second)
+			c.queue.AddAfter(cache.MetaObjectToName(rs).String(), time.Duration(rs.Spec.MinReadySeconds)*time.Second+time.Second)
 		}
 		return
 	}
 	if labelsChanged || refChanged {
 		for _, rs := range c.matching(curPod) {
-			c.queue.Add(keyOf(rs))
+			c.queue.Add(cache.MetaObjectToName(rs).String())
 		}
 	}
 }
@@ -257,8 +245,8 @@ func (c *Controller) deletePod(obj any) {
 	if rs == nil {
 		return
 	}
-	c.expectations.DeletionObserved(keyOf(rs), keyOf(pod))
-	c.queue.Add(keyOf(rs))
+	c.expectations.DeletionObserved(cache.MetaObjectToName(rs).String(), cache.MetaObjectToName(pod).String())
+	c.queue.Add(cache.MetaObjectToName(rs).String())
 }
 
 // sync brings the ReplicaSet named by key (namespace/name) to its desired state once; see the package
@@ -379,7 +367,7 @@ func (c *Controller) manage(ctx context.Context, key string, rs *appsv1.ReplicaS
 	case len(plan.Delete) > 0:
 		keys := make([]string, len(plan.Delete))
 		for i, p := range plan.Delete {
-			keys[i] = keyOf(p)
+			keys[i] = cache.MetaObjectToName(p).String()
 		}
 		c.expectations.ExpectDeletions(key, keys)
 		errs := make([]error, len(plan.Delete))
@@ -387,7 +375,7 @@ func (c *Controller) manage(ctx context.Context, key string, rs *appsv1.ReplicaS
 		for i, p := range plan.Delete {
 			wg.Go(func() {
 				if err := c.deletePodNow(ctx, rs, p); err != nil {
-					c.expectations.DeletionObserved(key, keyOf(p))
+					c.expectations.DeletionObserved(key, cache.MetaObjectToName(p).String())
 					if !apierrors.IsNotFound(err) {
 						errs[i] = err
 					}

@@ -120,19 +120,7 @@ func (c *Controller) Name() string { return Name }
 // Run implements controller.Controller: it waits for the caches, then syncs keys with workers goroutines until ctx
 // ends.
 func (c *Controller) Run(ctx context.Context, workers int) error {
-	defer c.queue.ShutDown()
-	if !cache.WaitForNamedCacheSync(Name, ctx.Done(), c.synced...) {
-		return nil
-	}
-	controller.RunWorkers(ctx, c.log, c.queue, workers, c.sync)
-	return nil
-}
-
-func keyOf(obj metav1.Object) string {
-	if obj.GetNamespace() == "" {
-		return obj.GetName()
-	}
-	return obj.GetNamespace() + "/" + obj.GetName()
+	return controller.RunQueue(ctx, Name, c.log, c.queue, c.synced, workers, c.sync)
 }
 
 func metaOf(obj any) metav1.Object {
@@ -145,7 +133,7 @@ func metaOf(obj any) metav1.Object {
 
 func (c *Controller) enqueue(obj any) {
 	if m := metaOf(obj); m != nil {
-		c.queue.Add(keyOf(m))
+		c.queue.Add(cache.MetaObjectToName(m).String())
 	}
 }
 
@@ -170,7 +158,7 @@ func (c *Controller) enqueueOwner(obj any) {
 		return
 	}
 	for _, s := range controllerutil.SelectingOwners(sets, func(s *appsv1.StatefulSet) *metav1.LabelSelector { return s.Spec.Selector }, m.GetLabels()) {
-		c.queue.Add(keyOf(s))
+		c.queue.Add(cache.MetaObjectToName(s).String())
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -243,6 +244,26 @@ func (c *codecs) encode(obj runtime.Object, n negotiated) ([]byte, string, error
 		return nil, "", err
 	}
 	return buf.Bytes(), mediaJSON, nil
+}
+
+// withTypeMeta returns obj when its apiVersion and kind are set, otherwise a shallow copy of it with them set: the
+// copy shares all other data with obj, which may be a cached object that must not be modified, so it is only for
+// reading (encoding).
+func (c *codecs) withTypeMeta(obj runtime.Object) runtime.Object {
+	if !obj.GetObjectKind().GroupVersionKind().Empty() {
+		return obj
+	}
+	v := reflect.ValueOf(obj)
+	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
+		obj = obj.DeepCopyObject()
+		c.setTypeMeta(obj)
+		return obj
+	}
+	cp := reflect.New(v.Elem().Type())
+	cp.Elem().Set(v.Elem())
+	out := cp.Interface().(runtime.Object)
+	c.setTypeMeta(out)
+	return out
 }
 
 // setTypeMeta fills apiVersion and kind from the scheme when they are empty.

@@ -133,7 +133,7 @@ func (s *APIServer) watch(w http.ResponseWriter, r *http.Request, ri requestInfo
 	if expired != nil {
 		st := apierrors.NewResourceExpired(expired.Error()).ErrStatus
 		st.Kind, st.APIVersion = "Status", "v1"
-		_ = ws.send(watch.Error, &st)
+		_ = ws.send(watch.Error, &st, nil)
 		flush()
 		return nil
 	}
@@ -146,7 +146,7 @@ func (s *APIServer) watch(w http.ResponseWriter, r *http.Request, ri requestInfo
 	drain := func() error {
 		evs, initialDone := cw.Next()
 		for _, e := range evs {
-			if err := ws.send(e.Type, e.Object); err != nil {
+			if err := ws.send(e.Type, e.Object, e.Enc); err != nil {
 				return err
 			}
 			if e.Revision > lastRV {
@@ -230,60 +230,100 @@ type watchStream struct {
 	buf         bytes.Buffer
 }
 
-func (ws *watchStream) send(t watch.EventType, obj runtime.Object) error {
-	var out runtime.Object = obj
-	if t != watch.Error {
-		obj = ws.res.external(obj)
-		out = obj
-		switch ws.n.kind {
-		case outTable:
-			tbl, err := ws.s.toTable(ws.r, ws.res, []runtime.Object{obj}, accessor(obj).GetResourceVersion(), "", nil)
-			if err != nil {
-				return err
-			}
-			if ws.sentColumns {
-				tbl.ColumnDefinitions = nil
-			}
-			ws.sentColumns = true
-			out = tbl
-		case outPartialMetadata:
-			out = partialMetadata(obj, ws.res)
-		default:
-			out = obj.DeepCopyObject()
-			ws.s.codecs.setTypeMeta(out)
-		}
-	}
-	return ws.write(t, out)
+// encodingKey names one serialization of an event's object in its storage.Encodings.
+type encodingKey struct {
+	res      *resource
+	kind     outputKind
+	protobuf bool
 }
 
-// write sends one event: JSON objects back to back, or with protobuf (Accept application/vnd.kubernetes.protobuf)
-// Kubernetes' stream=watch framing: a 4-byte big-endian length, then a metav1.WatchEvent in raw protobuf whose
-// object is the protobuf-enveloped object.
-func (ws *watchStream) write(t watch.EventType, obj runtime.Object) error {
-	ws.buf.Reset()
-	if ws.n.protobuf {
-		if err := ws.s.codecs.pb.Encode(obj, &ws.buf); err != nil {
-			return err
-		}
-		ev := metav1.WatchEvent{Type: string(t), Object: runtime.RawExtension{Raw: ws.buf.Bytes()}}
-		data, err := ev.Marshal()
+// send writes one event. enc, shared by the watchers the event was fanned out to, holds the object's encodings so
+// that each format is made once per event rather than once per watcher; nil encodes for this watcher alone.
+func (ws *watchStream) send(t watch.EventType, obj runtime.Object, enc *storage.Encodings) error {
+	if t == watch.Error {
+		return ws.write(t, obj)
+	}
+	obj = ws.res.external(obj)
+	if ws.n.kind == outTable {
+		tbl, err := ws.s.toTable(ws.r, ws.res, []runtime.Object{obj}, accessor(obj).GetResourceVersion(), "", nil)
 		if err != nil {
 			return err
 		}
-		frame := make([]byte, 4, 4+len(data))
-		binary.BigEndian.PutUint32(frame, uint32(len(data)))
-		_, err = ws.w.Write(append(frame, data...))
-		return err
+		if ws.sentColumns {
+			tbl.ColumnDefinitions = nil
+		}
+		ws.sentColumns = true
+		return ws.write(t, tbl)
 	}
-	if err := ws.s.codecs.json.Encode(obj, &ws.buf); err != nil {
-		return err
-	}
-	ev := metav1.WatchEvent{Type: string(t), Object: runtime.RawExtension{Raw: bytes.TrimSpace(ws.buf.Bytes())}}
-	data, err := json.Marshal(&ev)
+	raw, err := enc.Get(encodingKey{res: ws.res, kind: ws.n.kind, protobuf: ws.n.protobuf}, func() ([]byte, error) {
+		var out runtime.Object
+		if ws.n.kind == outPartialMetadata {
+			out = partialMetadata(obj, ws.res)
+		} else {
+			// The object is shared with the cache and other watchers: encode a shallow copy carrying its kind.
+			out = ws.s.codecs.withTypeMeta(obj)
+		}
+		return ws.encode(out)
+	})
 	if err != nil {
 		return err
 	}
-	_, err = ws.w.Write(append(data, '\n'))
+	return ws.writeRaw(t, raw)
+}
+
+// encode serializes obj in the stream's format into a new slice.
+func (ws *watchStream) encode(obj runtime.Object) ([]byte, error) {
+	var buf bytes.Buffer
+	if ws.n.protobuf {
+		if err := ws.s.codecs.pb.Encode(obj, &buf); err != nil {
+			return nil, err
+		}
+		return buf.Bytes(), nil
+	}
+	if err := ws.s.codecs.json.Encode(obj, &buf); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSpace(buf.Bytes()), nil
+}
+
+// write sends one event whose object is not shared with other watchers.
+func (ws *watchStream) write(t watch.EventType, obj runtime.Object) error {
+	ws.s.codecs.setTypeMeta(obj)
+	raw, err := ws.encode(obj)
+	if err != nil {
+		return err
+	}
+	return ws.writeRaw(t, raw)
+}
+
+// writeRaw sends one event whose object is already encoded: JSON objects back to back, or with protobuf (Accept
+// application/vnd.kubernetes.protobuf) Kubernetes' stream=watch framing: a 4-byte big-endian length, then a
+// metav1.WatchEvent in raw protobuf whose object is the protobuf-enveloped object.
+func (ws *watchStream) writeRaw(t watch.EventType, raw []byte) error {
+	ws.buf.Reset()
+	if ws.n.protobuf {
+		ev := metav1.WatchEvent{Type: string(t), Object: runtime.RawExtension{Raw: raw}}
+		n := ev.Size()
+		ws.buf.Grow(4 + n)
+		frame := ws.buf.AvailableBuffer()[:4+n]
+		binary.BigEndian.PutUint32(frame, uint32(n))
+		if _, err := ev.MarshalToSizedBuffer(frame[4:]); err != nil {
+			return err
+		}
+		_, err := ws.w.Write(frame)
+		return err
+	}
+	// {"type":"MODIFIED","object":{...}} as encoding/json writes a metav1.WatchEvent, without re-validating raw.
+	ws.buf.WriteString(`{"type":`)
+	typ, err := json.Marshal(string(t))
+	if err != nil {
+		return err
+	}
+	ws.buf.Write(typ)
+	ws.buf.WriteString(`,"object":`)
+	ws.buf.Write(raw)
+	ws.buf.WriteString("}\n")
+	_, err = ws.w.Write(ws.buf.Bytes())
 	return err
 }
 

@@ -25,6 +25,9 @@ type Event struct {
 	Prev     runtime.Object
 	Key      string
 	Revision int64
+	// Enc memoizes encodings of Object for the watchers an event is fanned out to; it lives as long as those
+	// watchers' queues hold the event (the history ring keeps none). Nil when Object was made for one watcher.
+	Enc *Encodings
 }
 
 // DefaultHistory is how many events a Cacher remembers for watches that start in the past.
@@ -198,6 +201,9 @@ func (c *Cacher) apply(evs []*clientv3.Event) error {
 		}
 		if dropped, ok := c.ring.push(e, c.history); ok {
 			c.oldest = dropped.Revision
+		}
+		if len(c.watchers) > 1 {
+			e.Enc = &Encodings{}
 		}
 		for w := range c.watchers {
 			if !w.push(e) {
@@ -415,6 +421,7 @@ func (w *CacheWatcher) Next() (out []Event, initialDone bool) {
 				prev := e.Prev.DeepCopyObject()
 				setRV(prev, e.Revision)
 				e.Object = prev
+				e.Enc = nil
 			}
 			e.Type = t
 			out = append(out, e)

@@ -179,6 +179,10 @@ func (w writer) del(ns, name string) int64 {
 
 func setData(v string) func(*corev1.ConfigMap) { return func(c *corev1.ConfigMap) { c.Data["v"] = v } }
 
+func setApp(v string) func(*corev1.ConfigMap) {
+	return func(c *corev1.ConfigMap) { c.Labels = map[string]string{"app": v} }
+}
+
 func TestCacherListThenEventsInOrder(t *testing.T) {
 	te := startEtcd(t)
 	leakCheck(t, te)
@@ -384,9 +388,6 @@ func TestCacherFilterTransitions(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cw.Stop()
-	setApp := func(v string) func(*corev1.ConfigMap) {
-		return func(c *corev1.ConfigMap) { c.Labels = map[string]string{"app": v} }
-	}
 	r1 := w.create("ns", "x", map[string]string{"app": "web"}) // Added
 	r2 := w.update("ns", "x", setApp("db"))                    // leaves the filter: Deleted
 	w.update("ns", "x", setData("1"))                          // outside: nothing

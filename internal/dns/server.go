@@ -12,6 +12,7 @@ import (
 
 	mdns "github.com/miekg/dns"
 	"github.com/skiff-sh/skiff/internal/clock"
+	"github.com/skiff-sh/skiff/internal/informerutil"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -352,7 +353,7 @@ func Run(ctx context.Context, rc *rest.Config, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("dns: client: %w", err)
 	}
-	factory := informers.NewSharedInformerFactory(cs, 0)
+	factory := informers.NewSharedInformerFactoryWithOptions(cs, 0, informerutil.Options()...)
 	src, err := NewSource(factory)
 	if err != nil {
 		return fmt.Errorf("dns: %w", err)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/skiff-sh/skiff/internal/clock"
 	"github.com/skiff-sh/skiff/internal/images"
+	"github.com/skiff-sh/skiff/internal/informerutil"
 	skiffruntime "github.com/skiff-sh/skiff/internal/kubelet/runtime"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -244,12 +245,12 @@ func Run(ctx context.Context, rc *rest.Config, cfg Config) error {
 	}
 
 	// Informers: the pods bound here, and the configMaps and secrets their volumes and env read.
-	podFactory := informers.NewSharedInformerFactoryWithOptions(cs, 0, informers.WithTweakListOptions(func(o *metav1.ListOptions) {
+	podFactory := informers.NewSharedInformerFactoryWithOptions(cs, 0, informerutil.Options(informers.WithTweakListOptions(func(o *metav1.ListOptions) {
 		o.FieldSelector = fields.OneTermEqualSelector("spec.nodeName", cfg.NodeName).String()
-	}))
+	}))...)
 	podInf := podFactory.Core().V1().Pods()
 	k.podLister = podInf.Lister()
-	all := informers.NewSharedInformerFactory(cs, 0)
+	all := informers.NewSharedInformerFactoryWithOptions(cs, 0, informerutil.Options()...)
 	k.cmLister = all.Core().V1().ConfigMaps().Lister()
 	k.secLister = all.Core().V1().Secrets().Lister()
 	_, _ = podInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{

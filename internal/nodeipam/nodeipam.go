@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/skiff-sh/skiff/internal/informerutil"
 	"github.com/skiff-sh/skiff/internal/server"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -67,7 +68,7 @@ func Allocate(cluster netip.Prefix, used map[netip.Prefix]bool) (netip.Prefix, e
 
 // Run assigns CIDRs to nodes without one until ctx ends.
 func Run(ctx context.Context, cs kubernetes.Interface, cluster netip.Prefix, log *slog.Logger) error {
-	f := informers.NewSharedInformerFactory(cs, 0)
+	f := informers.NewSharedInformerFactoryWithOptions(cs, 0, informerutil.Options()...)
 	inf := f.Core().V1().Nodes()
 	q := workqueue.NewTypedRateLimitingQueue(workqueue.DefaultTypedControllerRateLimiter[string]())
 	defer q.ShutDown()

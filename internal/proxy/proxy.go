@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/skiff-sh/skiff/internal/clock"
+	"github.com/skiff-sh/skiff/internal/informerutil"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/client-go/informers"
@@ -159,7 +160,7 @@ func serviceIndex(obj any) ([]string, error) {
 
 // run is Run on a clientset and an nft interface (tests pass fakes of both); cfg is validated.
 func run(ctx context.Context, cs kubernetes.Interface, nft knftables.Interface, cfg Config) error {
-	factory := informers.NewSharedInformerFactory(cs, 0)
+	factory := informers.NewSharedInformerFactoryWithOptions(cs, 0, informerutil.Options()...)
 	svcInf := factory.Core().V1().Services().Informer()
 	sliceInf := factory.Discovery().V1().EndpointSlices().Informer()
 	if err := sliceInf.AddIndexers(cache.Indexers{byService: serviceIndex}); err != nil {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/skiff-sh/skiff/internal/clock"
+	"github.com/skiff-sh/skiff/internal/informerutil"
 	"github.com/skiff-sh/skiff/internal/scheduler/cache"
 	"github.com/skiff-sh/skiff/internal/scheduler/framework"
 	"github.com/skiff-sh/skiff/internal/scheduler/plugins"
@@ -135,7 +136,7 @@ func New(cfg Config) (*Scheduler, error) {
 		snapshot:  cache.NewSnapshot(),
 		algo:      &Algorithm{PercentageOfNodesToScore: cfg.PercentageOfNodesToScore, Parallelism: cfg.Parallelism, Rand: rand.New(rand.NewSource(cfg.Seed))},
 		nominator: newNominator(),
-		factory:   informers.NewSharedInformerFactory(cfg.Client, 0),
+		factory:   informers.NewSharedInformerFactoryWithOptions(cfg.Client, 0, informerutil.Options()...),
 		recorder:  cfg.Recorder,
 		work:      make(chan func(ctx context.Context), 1024),
 	}

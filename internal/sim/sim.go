@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/skiff-sh/skiff/internal/clock"
+	"github.com/skiff-sh/skiff/internal/informerutil"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -276,14 +277,8 @@ func (s *Sim) Start(ctx context.Context) error {
 	defer cancel()
 	var wg sync.WaitGroup
 
-	factory := informers.NewSharedInformerFactory(s.cfg.Client, 0)
+	factory := informers.NewSharedInformerFactoryWithOptions(s.cfg.Client, 0, informerutil.Options()...)
 	s.pods = factory.Core().V1().Pods().Informer()
-	_ = s.pods.SetTransform(func(obj any) (any, error) {
-		if m, ok := obj.(metav1.Object); ok {
-			m.SetManagedFields(nil)
-		}
-		return obj, nil
-	})
 	if _, err := s.pods.AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    s.podChanged,
 		UpdateFunc: func(_, obj any) { s.podChanged(obj) },

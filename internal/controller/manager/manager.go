@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/skiff-sh/skiff/internal/clock"
 	"github.com/skiff-sh/skiff/internal/controller"
+	"github.com/skiff-sh/skiff/internal/informerutil"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/discovery/cached/memory"
@@ -223,8 +224,8 @@ func (m *manager) runControllers(ctx context.Context) error {
 	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
 	defer broadcaster.Shutdown()
 	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: m.client.CoreV1().Events("")})
-	factory := informers.NewSharedInformerFactory(m.client, 0)
-	mfactory := metadatainformer.NewSharedInformerFactory(m.metadata, 0)
+	factory := informers.NewSharedInformerFactoryWithOptions(m.client, 0, informerutil.Options()...)
+	mfactory := metadatainformer.NewSharedInformerFactoryWithOptions(m.metadata, 0, informerutil.MetadataOptions()...)
 	cc := controller.Context{
 		Client:            m.client,
 		Metadata:          m.metadata,

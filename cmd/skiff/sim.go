@@ -28,7 +28,7 @@ func simCommand() *cobra.Command {
 		Use:   "sim",
 		Short: "Simulate hollow nodes (registered Nodes, leases, pods taken to Ready) through the Kubernetes API",
 		Long: `sim registers --nodes simulated nodes with any Kubernetes-compatible API server and acts as their
-kubelets: it renews their leases (every 10s) and Ready heartbeats (every 40s), takes the pods bound to them
+kubelets: it renews their leases (every 10s) and Ready heartbeats (every 5m, as a kubelet's nodeStatusReportFrequency), takes the pods bound to them
 through Pending, Running and Ready, and finishes their deletion. Nodes are named PREFIX+node-00001...,
 labelled skiff.dev/simulated=true and report kubelet version ` + sim.KubeletVersion + `.
 It stops on SIGINT/SIGTERM and then deletes its nodes unless --cleanup=false.`,
@@ -68,7 +68,7 @@ It stops on SIGINT/SIGTERM and then deletes its nodes unless --cleanup=false.`,
 	f.DurationVar(&cfg.Delays.Start, "pod-start-delay", 0, "how long a pod stays Pending before Running")
 	f.DurationVar(&cfg.Delays.Ready, "pod-ready-delay", 0, "how long a Running pod waits before it is Ready")
 	f.DurationVar(&cfg.LeaseInterval, "lease-interval", 10*time.Second, "how often each node renews its Lease")
-	f.DurationVar(&cfg.StatusInterval, "status-interval", 40*time.Second, "how often each node posts its Ready heartbeat")
+	f.DurationVar(&cfg.StatusInterval, "status-interval", 5*time.Minute, "how often each node posts its Ready heartbeat")
 	f.StringVar(&clusterCIDR, "cluster-cidr", sim.ClusterCIDRDefault, "pod CIDRs for nodes the server gives none (a /24 each)")
 	f.BoolVar(&cfg.Taint, "taint", false, "taint nodes skiff.dev/simulated=true:NoSchedule so only tolerating pods land there")
 	f.Float32Var(&qps, "qps", 1000, "client-side rate limit for pod and registration requests (heartbeats have their own)")

@@ -9,9 +9,11 @@
 //
 //  1. registers the Node (capacity cpu 32, memory 256Gi, pods 110) with a Ready
 //     condition, and a Lease in kube-node-lease;
-//  2. renews each Lease every LeaseInterval (10s) and the Ready heartbeat every
-//     StatusInterval (40s); nodes are spread evenly over the interval in slots,
-//     so the write rate is flat (N/10 + N/40 per second) instead of bursty;
+//  2. renews each Lease every LeaseInterval (10s) and posts the Ready heartbeat
+//     every StatusInterval (5m, the kubelet's nodeStatusReportFrequency: with
+//     leases, node status is posted only on change or after 5 minutes); nodes
+//     are spread evenly over the interval in slots, so the write rate is flat
+//     (N/10 + N/300 per second) instead of bursty;
 //  3. moves pods bound to its nodes through Pending → Running → Ready by writing
 //     pods/status, as decided by the pure function NextPod;
 //  4. finishes pod deletion: a pod with a deletionTimestamp is deleted with grace 0.

@@ -46,7 +46,8 @@ type Config struct {
 	Delays Delays
 	// LeaseInterval is how often each node renews its Lease; default 10s.
 	LeaseInterval time.Duration
-	// StatusInterval is how often each node posts its Ready heartbeat; default 40s.
+	// StatusInterval is how often each node posts its Ready heartbeat; default 5m, the kubelet's
+	// nodeStatusReportFrequency (a kubelet posts unchanged status that seldom; its Lease is the heartbeat).
 	StatusInterval time.Duration
 	// LeaseDurationSeconds is written into each Lease; default 40.
 	LeaseDurationSeconds int32
@@ -98,7 +99,7 @@ func (c *Config) validate() error {
 		c.LeaseInterval = 10 * time.Second
 	}
 	if c.StatusInterval <= 0 {
-		c.StatusInterval = 40 * time.Second
+		c.StatusInterval = 5 * time.Minute
 	}
 	if c.LeaseInterval < tick || c.StatusInterval < tick {
 		return fmt.Errorf("sim: lease and status intervals must be at least %s", tick)
@@ -135,7 +136,7 @@ func (c *Config) validate() error {
 
 // Clients builds the two clients a Sim of n nodes wants from one rest.Config: a pod and
 // registration client limited to qps requests per second, and a heartbeat client whose
-// limit is twice the steady heartbeat rate (n/10s + n/40s). Both speak protobuf.
+// limit is twice the steady heartbeat rate (n/10s + n/300s). Both speak protobuf.
 func Clients(rc *rest.Config, n int, qps float32) (pods, heartbeats kubernetes.Interface, err error) {
 	if qps <= 0 {
 		qps = 1000
@@ -146,7 +147,7 @@ func Clients(rc *rest.Config, n int, qps float32) (pods, heartbeats kubernetes.I
 	pc.QPS, pc.Burst = qps, int(2*qps)
 	pc.UserAgent = "skiff-sim"
 	hc := rest.CopyConfig(pc)
-	hbRate := float32(n)/10 + float32(n)/40
+	hbRate := float32(n)/10 + float32(n)/300
 	hc.QPS = max(50, 2*hbRate)
 	hc.Burst = int(max(100, hbRate))
 	if pods, err = kubernetes.NewForConfig(pc); err != nil {

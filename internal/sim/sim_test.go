@@ -134,7 +134,8 @@ func TestSimNodesAndPods(t *testing.T) {
 	}
 	eventually(t, clk, 0, "pod deleted", func() bool {
 		_, err := pods.Get(bg, "web", metav1.GetOptions{})
-		return apierrors.IsNotFound(err)
+		// The delete is counted after it returns, so wait for the count too.
+		return apierrors.IsNotFound(err) && s.Stats().PodDeletes > 0
 	})
 	if st := s.Stats(); st.PodDeletes != 1 || st.PodsReady != 1 {
 		t.Errorf("stats: %+v", st)

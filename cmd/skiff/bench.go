@@ -204,6 +204,7 @@ func benchChurnCommand(bf *benchFlags) *cobra.Command {
 	f.IntVar(&cfg.Concurrency, "concurrency", 32, "requests in flight at most")
 	f.IntVar(&cfg.ObjectSize, "object-size", 1024, "bytes of data per ConfigMap")
 	f.StringVar(&cfg.Image, "image", "registry.k8s.io/pause:3.10", "the pods' image (--kind pod)")
+	f.DurationVar(&cfg.ListInterval, "list-interval", 0, "list the whole namespace this often (0: never)")
 	return cmd
 }
 

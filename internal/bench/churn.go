@@ -32,6 +32,9 @@ type ChurnConfig struct {
 	ObjectSize int
 	// Image is the pods' image, for Kind "pod".
 	Image string
+	// ListInterval, when > 0, lists the whole namespace (one unpaged LIST, the largest namespace-scoped
+	// call) this often, recorded as op "list".
+	ListInterval time.Duration
 }
 
 func (c *ChurnConfig) validate() error {
@@ -67,7 +70,9 @@ func (c *ChurnConfig) validate() error {
 }
 
 // RunChurn creates objects at Rate for Duration, deleting the oldest once Live exist,
-// and records create and delete latency and the server's RSS over time.
+// and records create and delete latency and the server's RSS over time. Operations
+// that complete once Live objects exist are also recorded as "held-create",
+// "held-delete" and "held-list": the server's latency while it holds them all.
 func RunChurn(ctx context.Context, env *Env, cfg ChurnConfig) (*Result, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
@@ -82,6 +87,7 @@ func RunChurn(ctx context.Context, env *Env, cfg ChurnConfig) (*Result, error) {
 	res.Param("live", cfg.Live)
 	res.Param("kind", cfg.Kind)
 	res.Param("concurrency", cfg.Concurrency)
+	res.Param("list_interval", cfg.ListInterval)
 	ns, err := createNamespace(ctx, env, "skiff-bench-churn-")
 	if err != nil {
 		return nil, err
@@ -118,6 +124,33 @@ func RunChurn(ctx context.Context, env *Env, cfg ChurnConfig) (*Result, error) {
 		return err
 	}
 
+	list := func(ctx context.Context) (int, error) {
+		if cfg.Kind == "pod" {
+			l, err := env.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
+			if err != nil {
+				return 0, err
+			}
+			return len(l.Items), nil
+		}
+		l, err := env.Client.CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return 0, err
+		}
+		return len(l.Items), nil
+	}
+	// held turns true once Live objects exist (the first matching delete is sent).
+	var held atomic.Bool
+	record := func(verb string, t0 time.Time, err error) {
+		if ctx.Err() != nil {
+			return
+		}
+		d := env.Clock.Since(t0)
+		r.rec.Add(verb, 0, d, err)
+		if held.Load() {
+			r.rec.Add("held-"+verb, 0, d, err)
+		}
+	}
+
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	end := env.Clock.After(cfg.Duration)
@@ -150,8 +183,28 @@ func RunChurn(ctx context.Context, env *Env, cfg ChurnConfig) (*Result, error) {
 				} else {
 					err = create(ctx, j.k)
 				}
-				if ctx.Err() == nil {
-					r.rec.Add(verb, 0, env.Clock.Since(t0), err)
+				record(verb, t0, err)
+			}
+		}()
+	}
+	var maxListed atomic.Int64
+	if cfg.ListInterval > 0 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tick := env.Clock.NewTicker(cfg.ListInterval)
+			defer tick.Stop()
+			for {
+				select {
+				case <-pctx.Done():
+					return
+				case <-tick.C():
+				}
+				t0 := env.Clock.Now()
+				n, err := list(ctx)
+				record("list", t0, err)
+				if int64(n) > maxListed.Load() {
+					maxListed.Store(int64(n))
 				}
 			}
 		}()
@@ -180,11 +233,15 @@ func RunChurn(ctx context.Context, env *Env, cfg ChurnConfig) (*Result, error) {
 		maxLag = max(maxLag, lag)
 		send(job{k: k})
 		if k >= int64(cfg.Live) {
+			held.Store(true)
 			send(job{k: k - int64(cfg.Live), delete: true})
 		}
 	}
 	close(jobs)
 	wg.Wait()
+	if cfg.ListInterval > 0 {
+		res.Metric("most_objects_listed", float64(maxListed.Load()), "", "")
+	}
 	r.rec.Span("create", 0, cfg.Duration)
 	r.rec.Span("delete", 0, cfg.Duration)
 	res.Metric("offered_rate", cfg.Rate, "creates/s", "")

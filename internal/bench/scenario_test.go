@@ -62,26 +62,40 @@ func TestRunAPIOnFake(t *testing.T) {
 
 func TestRunChurnOnFake(t *testing.T) {
 	env := quietEnv()
-	res, err := RunChurn(context.Background(), env, ChurnConfig{Rate: 200, Duration: 300 * time.Millisecond, Live: 10, Concurrency: 4})
+	res, err := RunChurn(context.Background(), env, ChurnConfig{Rate: 200, Duration: 400 * time.Millisecond, Live: 10, Concurrency: 4, ListInterval: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !res.OK {
 		t.Fatalf("result not OK: %s", res.Error)
 	}
-	var creates, deletes int
+	count := map[string]int{}
 	for _, o := range res.Ops {
-		switch o.Name {
-		case "create":
-			creates = o.Count
-		case "delete":
-			deletes = o.Count
-		}
+		count[o.Name] = o.Count
 	}
-	// 200/s for 0.3s offers 60 creates, but the fake clientset is slow (tens of ms a
+	creates, deletes := count["create"], count["delete"]
+	// 200/s for 0.4s offers 80 creates, but the fake clientset is slow (tens of ms a
 	// write under -race); deletes trail by Live.
 	if creates < 5 || deletes > creates {
 		t.Errorf("creates=%d deletes=%d; ops %+v", creates, deletes, res.Ops)
+	}
+	// Deletes only start once Live objects exist, so every delete is a held one, and
+	// held creates are a part of all creates.
+	if count["held-delete"] != deletes || count["held-create"] > creates {
+		t.Errorf("held ops %v, want held-delete = delete and held-create <= create", count)
+	}
+	if count["list"] == 0 {
+		t.Errorf("no namespace list with ListInterval set; ops %v", count)
+	}
+	var listed float64
+	for _, m := range res.Metrics {
+		if m.Name == "most_objects_listed" {
+			listed = m.Value
+		}
+	}
+	// Creates in flight may briefly put Live + Concurrency objects in the namespace.
+	if listed < 1 || listed > 10+4 {
+		t.Errorf("most_objects_listed = %v, want between 1 and Live + Concurrency (14)", listed)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -32,7 +33,7 @@ func randInt(n int) (int, error) {
 var namespacesGR = schema.GroupResource{Resource: "namespaces"}
 
 // admitCreate runs the built-in admission steps kube-apiserver runs on create (namespace lifecycle,
-// service account, default toleration seconds, ClusterIP and NodePort allocation).
+// service account, default toleration seconds, priority, ClusterIP and NodePort allocation).
 func (s *APIServer) admitCreate(ctx context.Context, res *resource, obj runtime.Object) error {
 	m := accessor(obj)
 	if res.Namespaced {
@@ -43,6 +44,9 @@ func (s *APIServer) admitCreate(ctx context.Context, res *resource, obj runtime.
 	switch o := obj.(type) {
 	case *corev1.Pod:
 		admitPod(o)
+		return admitPodPriority(o, s.priorityClassLookup(ctx, false))
+	case *schedulingv1.PriorityClass:
+		return admitPriorityClass(o, false, s.priorityClassLookup(ctx, true))
 	case *corev1.Service:
 		return s.allocateService(ctx, o, nil)
 	case *batchv1.Job:
@@ -118,7 +122,8 @@ func (s *APIServer) checkNamespace(ctx context.Context, name string, gr schema.G
 	return nil
 }
 
-// admitPod applies the ServiceAccount and DefaultTolerationSeconds admission plugins and the pod's initial status.
+// admitPod applies the ServiceAccount and DefaultTolerationSeconds admission plugins and the pod's initial status
+// (admitPodPriority is the Priority plugin).
 func admitPod(p *corev1.Pod) {
 	if p.Spec.ServiceAccountName == "" {
 		p.Spec.ServiceAccountName = "default"
@@ -135,14 +140,6 @@ func admitPod(p *corev1.Pod) {
 	}
 	addToleration("node.kubernetes.io/not-ready")
 	addToleration("node.kubernetes.io/unreachable")
-	if p.Spec.Priority == nil {
-		var zero int32
-		p.Spec.Priority = &zero
-	}
-	if p.Spec.PreemptionPolicy == nil {
-		pp := corev1.PreemptLowerPriority
-		p.Spec.PreemptionPolicy = &pp
-	}
 	p.Status = corev1.PodStatus{Phase: corev1.PodPending, QOSClass: qosClass(&p.Spec)}
 }
 
@@ -208,6 +205,8 @@ func (s *APIServer) admitUpdate(ctx context.Context, res *resource, obj, old run
 	switch o := obj.(type) {
 	case *appsv1.DaemonSet:
 		setTemplateGeneration(o, old.(*appsv1.DaemonSet))
+	case *schedulingv1.PriorityClass:
+		return admitPriorityClass(o, true, s.priorityClassLookup(ctx, true))
 	case *corev1.Service:
 		dropTypeDependentFields(o, old.(*corev1.Service))
 		return s.allocateService(ctx, o, old.(*corev1.Service))

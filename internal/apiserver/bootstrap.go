@@ -53,6 +53,9 @@ func (s *APIServer) bootstrapOnce(ctx context.Context) error {
 			return fmt.Errorf("namespace %s: %w", name, err)
 		}
 	}
+	if err := s.bootstrapPriorityClasses(ctx); err != nil {
+		return err
+	}
 	port := int32(s.cfg.SecurePort)
 	if port == 0 {
 		port = 6443

@@ -669,6 +669,9 @@ func (s *APIServer) delete(w http.ResponseWriter, r *http.Request, ri requestInf
 	if err != nil {
 		return err
 	}
+	if err := checkDelete(res, ri.Name); err != nil {
+		return err
+	}
 	out, err := s.deleteObject(r.Context(), res, ri.Namespace, ri.Name, opts)
 	if err != nil {
 		return err

@@ -17,6 +17,7 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -41,6 +42,7 @@ func newScheme() (*runtime.Scheme, error) {
 		discoveryv1.AddToScheme,
 		eventsv1.AddToScheme,
 		policyv1.AddToScheme,
+		schedulingv1.AddToScheme,
 		autoscalingv1.AddToScheme,
 		autoscalingv2.AddToScheme,
 		authenticationv1.AddToScheme,

@@ -15,6 +15,7 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -998,6 +999,7 @@ var covered = []struct {
 	{&policyv1.PodDisruptionBudget{}, &policyv1.PodDisruptionBudgetList{}, "NAME MIN AVAILABLE MAX UNAVAILABLE ALLOWED DISRUPTIONS AGE"},
 	{&autoscalingv2.HorizontalPodAutoscaler{}, &autoscalingv2.HorizontalPodAutoscalerList{}, "NAME REFERENCE TARGETS MINPODS MAXPODS REPLICAS AGE"},
 	{&autoscalingv1.HorizontalPodAutoscaler{}, &autoscalingv1.HorizontalPodAutoscalerList{}, "NAME REFERENCE TARGETS MINPODS MAXPODS REPLICAS AGE"},
+	{&schedulingv1.PriorityClass{}, &schedulingv1.PriorityClassList{}, "NAME VALUE GLOBAL-DEFAULT AGE PREEMPTIONPOLICY"},
 }
 
 func TestColumnDefinitions(t *testing.T) {

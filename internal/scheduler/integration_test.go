@@ -19,6 +19,8 @@ import (
 	"github.com/skiff-sh/skiff/internal/scheduler"
 	st "github.com/skiff-sh/skiff/internal/scheduler/schedtest"
 	v1 "k8s.io/api/core/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -260,6 +262,14 @@ func (s *server) createPod(p *v1.Pod) {
 	p.UID = ""
 	if p.Spec.Priority != nil && *p.Spec.Priority == 0 {
 		p.Spec.Priority = nil
+	}
+	if p.Spec.Priority != nil && p.Spec.PriorityClassName == "" {
+		// The Priority admission step computes spec.priority from a PriorityClass and refuses any other value.
+		pc := &schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprint("priority-", *p.Spec.Priority)}, Value: *p.Spec.Priority}
+		if _, err := s.client.SchedulingV1().PriorityClasses().Create(context.Background(), pc, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+			s.t.Fatal(err)
+		}
+		p.Spec.PriorityClassName, p.Spec.Priority = pc.Name, nil
 	}
 	if len(p.Labels) == 0 {
 		p.Labels = nil

@@ -32,12 +32,15 @@
 //     ReplicaSet, DaemonSet, StatefulSet; batch/v1 Job, CronJob;
 //     coordination.k8s.io/v1 Lease; discovery.k8s.io/v1 EndpointSlice;
 //     events.k8s.io/v1 Event; policy/v1 PodDisruptionBudget;
-//     autoscaling/v2 HorizontalPodAutoscaler; and autoscaling/v1 Scale, the
+//     autoscaling/v2 HorizontalPodAutoscaler; scheduling.k8s.io/v1
+//     PriorityClass (SystemPriorityClasses lists the built-in ones the API
+//     server creates; the one-global-default rule is the Priority admission
+//     plugin's, not validation's); and autoscaling/v1 Scale, the
 //     body of /scale writes, which gets the same check from all three
 //     functions. Any other type gets only the generic ObjectMeta checks:
 //     names must be path-segment safe, and a namespace is required when one
 //     is given (the scope of an unknown type cannot be known here).
-//   - Scope: Namespace and Node are cluster-scoped (metadata.namespace is
+//   - Scope: Namespace, Node and PriorityClass are cluster-scoped (metadata.namespace is
 //     forbidden); everything else listed is namespaced (required).
 //   - Names: DNS-1123 label for Namespace; RFC 1035 label for Service; DNS
 //     subdomain for the others, except core/v1 Event and

@@ -15,6 +15,7 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	apimachineryvalidation "k8s.io/apimachinery/pkg/api/validate/content"
 	genericvalidation "k8s.io/apimachinery/pkg/api/validation"
@@ -71,6 +72,8 @@ func ValidateCreate(obj runtime.Object) field.ErrorList {
 		errs = validatePodDisruptionBudget(o)
 	case *autoscalingv2.HorizontalPodAutoscaler:
 		errs = validateHorizontalPodAutoscaler(o)
+	case *schedulingv1.PriorityClass:
+		errs = validatePriorityClass(o)
 	case *autoscalingv1.Scale:
 		// The /scale subresource has no storage of its own: it is checked as
 		// kube-apiserver's scale REST does, and the write then goes through
@@ -132,6 +135,8 @@ func ValidateUpdate(obj, old runtime.Object) field.ErrorList {
 		errs = validatePodDisruptionBudget(o)
 	case *autoscalingv2.HorizontalPodAutoscaler:
 		errs = validateHorizontalPodAutoscalerUpdate(o, old.(*autoscalingv2.HorizontalPodAutoscaler))
+	case *schedulingv1.PriorityClass:
+		errs = validatePriorityClassUpdate(o, old.(*schedulingv1.PriorityClass))
 	case *autoscalingv1.Scale:
 		return finish(validateScale(o))
 	}
@@ -235,7 +240,7 @@ func finish(errs field.ErrorList) field.ErrorList {
 // presence of a namespace decides.
 func isNamespaced(obj runtime.Object) bool {
 	switch obj.(type) {
-	case *corev1.Namespace, *corev1.Node:
+	case *corev1.Namespace, *corev1.Node, *schedulingv1.PriorityClass:
 		return false
 	case *corev1.Pod, *corev1.Service, *corev1.Endpoints, *corev1.ConfigMap, *corev1.Secret,
 		*corev1.ServiceAccount, *corev1.Event, *appsv1.Deployment, *appsv1.ReplicaSet,

@@ -10,8 +10,12 @@ STATICCHECK_VERSION := v0.8.2
 
 all: build
 
+# LDFLAGS strips the symbol table and DWARF (116 MB -> 82 MB on disk). They are not loaded, so the resident
+# memory is the same; `make build LDFLAGS=` keeps them for debuggers.
+LDFLAGS ?= -s -w
+
 build:
-	$(GO) build -o $(BIN) ./cmd/skiff
+	$(GO) build -ldflags='$(LDFLAGS)' -o $(BIN) ./cmd/skiff
 
 # images builds the node's images from the repo's own code (static pause and agnhost-like test app, plus Debian's
 # busybox-static) as tarballs into DATA/images, the air-gap directory the kubelet imports at start.

@@ -3,17 +3,18 @@ package storage
 import "sort"
 
 // eventRing is the Cacher's history: the last cap events in revision order, in a circular buffer so that
-// remembering one more event costs O(1) however long the history is.
+// remembering one more event costs O(1) however long the history is. The buffer grows by doubling up to the
+// capacity, so a resource that sees few events does not hold a full-size history (10,000 events are ~800 KB).
 type eventRing struct {
-	buf   []Event // allocated with the capacity on the first push
+	buf   []Event // grows by doubling up to the capacity
 	start int     // index in buf of the oldest event
 	n     int     // number of events held
 }
 
 // push appends e; when the ring is full it forgets the oldest event and returns it (ok true).
 func (r *eventRing) push(e Event, capacity int) (dropped Event, ok bool) {
-	if r.buf == nil {
-		r.buf = make([]Event, capacity)
+	if r.n == len(r.buf) && len(r.buf) < capacity {
+		r.grow(min(capacity, max(2*len(r.buf), minRingSize)))
 	}
 	if r.n < len(r.buf) {
 		r.buf[(r.start+r.n)%len(r.buf)] = e
@@ -24,6 +25,18 @@ func (r *eventRing) push(e Event, capacity int) (dropped Event, ok bool) {
 	r.buf[r.start] = e
 	r.start = (r.start + 1) % len(r.buf)
 	return dropped, true
+}
+
+// minRingSize is the first allocation of a ring's buffer.
+const minRingSize = 64
+
+// grow moves the events into a buffer of the given size, oldest first.
+func (r *eventRing) grow(size int) {
+	buf := make([]Event, size)
+	for i := range r.n {
+		buf[i] = r.at(i)
+	}
+	r.buf, r.start = buf, 0
 }
 
 // at returns the i-th oldest event.

@@ -53,6 +53,40 @@ func TestEventRing(t *testing.T) {
 	}
 }
 
+// TestEventRingGrows checks that the buffer starts small, grows only up to the capacity, and keeps the events in order
+// across the growth and the wrap-around that follows.
+func TestEventRingGrows(t *testing.T) {
+	const capacity = 100
+	var r eventRing
+	for rev := int64(1); rev <= 10; rev++ {
+		r.push(Event{Revision: rev}, capacity)
+	}
+	if got := len(r.buf); got != minRingSize {
+		t.Fatalf("buffer after 10 events holds %d, want %d", got, minRingSize)
+	}
+	var dropped []int64
+	for rev := int64(11); rev <= 250; rev++ {
+		if d, ok := r.push(Event{Revision: rev}, capacity); ok {
+			dropped = append(dropped, d.Revision)
+		}
+	}
+	if got := len(r.buf); got != capacity {
+		t.Fatalf("full buffer holds %d, want the capacity %d", got, capacity)
+	}
+	if len(dropped) != 150 || dropped[0] != 1 || dropped[149] != 150 {
+		t.Fatalf("dropped %d events from %v, want 1..150", len(dropped), dropped[:min(3, len(dropped))])
+	}
+	got := r.after(0)
+	if len(got) != capacity {
+		t.Fatalf("after(0) has %d events, want %d", len(got), capacity)
+	}
+	for i, e := range got {
+		if want := int64(151 + i); e.Revision != want {
+			t.Fatalf("after(0)[%d] = %d, want %d", i, e.Revision, want)
+		}
+	}
+}
+
 // BenchmarkCacherHistoryPush is the cost of remembering one more event once the default history is full.
 func BenchmarkCacherHistoryPush(b *testing.B) {
 	var r eventRing

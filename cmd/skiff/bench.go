@@ -204,7 +204,8 @@ func benchChurnCommand(bf *benchFlags) *cobra.Command {
 	f.IntVar(&cfg.Concurrency, "concurrency", 32, "requests in flight at most")
 	f.IntVar(&cfg.ObjectSize, "object-size", 1024, "bytes of data per ConfigMap")
 	f.StringVar(&cfg.Image, "image", "registry.k8s.io/pause:3.10", "the pods' image (--kind pod)")
-	f.DurationVar(&cfg.ListInterval, "list-interval", 0, "list the whole namespace this often (0: never)")
+	f.DurationVar(&cfg.ListInterval, "list-interval", 0, "list a whole namespace this often, the namespaces in turn (0: never)")
+	f.IntVar(&cfg.Namespaces, "namespaces", 1, "spread the objects round-robin over this many namespaces")
 	return cmd
 }
 

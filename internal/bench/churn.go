@@ -32,9 +32,12 @@ type ChurnConfig struct {
 	ObjectSize int
 	// Image is the pods' image, for Kind "pod".
 	Image string
-	// ListInterval, when > 0, lists the whole namespace (one unpaged LIST, the largest namespace-scoped
-	// call) this often, recorded as op "list".
+	// ListInterval, when > 0, lists a whole namespace (one unpaged LIST, the largest namespace-scoped
+	// call) this often, the namespaces in turn, recorded as op "list".
 	ListInterval time.Duration
+	// Namespaces spreads the objects round-robin over this many namespaces, as Kubernetes' own load tests
+	// spread a large cluster's pods; default 1.
+	Namespaces int
 }
 
 func (c *ChurnConfig) validate() error {
@@ -66,6 +69,9 @@ func (c *ChurnConfig) validate() error {
 	if c.Image == "" {
 		c.Image = "registry.k8s.io/pause:3.10"
 	}
+	if c.Namespaces <= 0 {
+		c.Namespaces = 1
+	}
 	return nil
 }
 
@@ -88,20 +94,27 @@ func RunChurn(ctx context.Context, env *Env, cfg ChurnConfig) (*Result, error) {
 	res.Param("kind", cfg.Kind)
 	res.Param("concurrency", cfg.Concurrency)
 	res.Param("list_interval", cfg.ListInterval)
-	ns, err := createNamespace(ctx, env, "skiff-bench-churn-")
-	if err != nil {
-		return nil, err
+	res.Param("namespaces", cfg.Namespaces)
+	namespaces := make([]string, cfg.Namespaces)
+	for i := range namespaces {
+		ns, err := createNamespace(ctx, env, "skiff-bench-churn-")
+		if err != nil {
+			return nil, err
+		}
+		namespaces[i] = ns
+		defer deleteNamespace(env, ns)
+		if cfg.Kind == "pod" {
+			defer deletePods(env, ns)
+		}
 	}
-	res.Param("namespace", ns)
-	defer deleteNamespace(env, ns)
-	if cfg.Kind == "pod" {
-		defer deletePods(env, ns)
-	}
+	res.Param("namespace", namespaces[0])
+	nsOf := func(k int64) string { return namespaces[k%int64(len(namespaces))] }
 
 	data := strings.Repeat("x", cfg.ObjectSize)
 	spec := podSpec(cfg.Image, 0)
 	name := func(k int64) string { return fmt.Sprintf("churn-%07d", k) }
 	create := func(ctx context.Context, k int64) error {
+		ns := nsOf(k)
 		meta := metav1.ObjectMeta{Name: name(k), Labels: map[string]string{"skiff.dev/bench": "churn"}}
 		if cfg.Kind == "pod" {
 			_, err := env.Client.CoreV1().Pods(ns).Create(ctx, &corev1.Pod{ObjectMeta: meta, Spec: *spec.DeepCopy()}, metav1.CreateOptions{})
@@ -111,6 +124,7 @@ func RunChurn(ctx context.Context, env *Env, cfg ChurnConfig) (*Result, error) {
 		return err
 	}
 	del := func(ctx context.Context, k int64) error {
+		ns := nsOf(k)
 		var err error
 		if cfg.Kind == "pod" {
 			zero := int64(0)
@@ -124,7 +138,7 @@ func RunChurn(ctx context.Context, env *Env, cfg ChurnConfig) (*Result, error) {
 		return err
 	}
 
-	list := func(ctx context.Context) (int, error) {
+	list := func(ctx context.Context, ns string) (int, error) {
 		if cfg.Kind == "pod" {
 			l, err := env.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
 			if err != nil {
@@ -192,6 +206,7 @@ func RunChurn(ctx context.Context, env *Env, cfg ChurnConfig) (*Result, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var lists int64
 			tick := env.Clock.NewTicker(cfg.ListInterval)
 			defer tick.Stop()
 			for {
@@ -201,7 +216,8 @@ func RunChurn(ctx context.Context, env *Env, cfg ChurnConfig) (*Result, error) {
 				case <-tick.C():
 				}
 				t0 := env.Clock.Now()
-				n, err := list(ctx)
+				n, err := list(ctx, nsOf(lists))
+				lists++
 				record("list", t0, err)
 				if int64(n) > maxListed.Load() {
 					maxListed.Store(int64(n))

@@ -61,8 +61,10 @@ type Config struct {
 	// answers in hundreds of milliseconds, and pod throughput is in-flight/latency).
 	PodWorkers int
 	// HeartbeatWorkers is how many heartbeat requests are in flight, a quarter of them
-	// node status and the rest leases; default one per 50 nodes, at least 16 (100 for
-	// 5,000 nodes: 625 writes/s at up to 160ms each).
+	// node status and the rest leases; default one per 10 nodes, at least 16. Real
+	// kubelets renew independently, so a slow server must not cap renewals at
+	// workers/latency: 375 lease workers for 5,000 nodes keep 500 renewals/s flowing
+	// until a renewal takes 750 ms.
 	HeartbeatWorkers int
 	// RegisterWorkers is how many nodes register at once; default 32.
 	RegisterWorkers int
@@ -120,7 +122,7 @@ func (c *Config) validate() error {
 		c.PodWorkers = 64
 	}
 	if c.HeartbeatWorkers <= 0 {
-		c.HeartbeatWorkers = max(16, c.Nodes/50)
+		c.HeartbeatWorkers = max(16, c.Nodes/10)
 	}
 	if c.RegisterWorkers <= 0 {
 		c.RegisterWorkers = 32

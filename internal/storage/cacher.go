@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/skiff-sh/skiff/internal/clock"
 	"go.etcd.io/etcd/api/v3/mvccpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -30,15 +31,13 @@ type Event struct {
 	Enc *Encodings
 }
 
-// DefaultHistory is how many events a Cacher remembers for watches that start in the past.
-const DefaultHistory = 10000
-
 // Cacher keeps the current objects under one prefix and the recent history of changes, fed by one etcd watch.
 type Cacher struct {
 	store   *Store
 	prefix  string
 	newFunc func() runtime.Object
-	history int
+	history HistoryBounds
+	clock   clock.Clock
 	log     *slog.Logger
 
 	mu sync.RWMutex // guards the fields below
@@ -48,7 +47,7 @@ type Cacher struct {
 	ready    chan struct{}
 	isReady  bool
 	objects  map[string]runtime.Object
-	ring     eventRing // the last history events
+	ring     eventRing // the recent events, as many as history allows
 	oldest   int64     // every event with revision > oldest is in ring
 	watchers map[*CacheWatcher]struct{}
 }
@@ -62,7 +61,8 @@ func NewCacher(store *Store, prefix string, newFunc func() runtime.Object, log *
 		store:    store,
 		prefix:   prefix,
 		newFunc:  newFunc,
-		history:  DefaultHistory,
+		history:  DefaultHistoryBounds,
+		clock:    clock.Real{},
 		log:      log.With("prefix", prefix),
 		ready:    make(chan struct{}),
 		objects:  map[string]runtime.Object{},
@@ -199,8 +199,8 @@ func (c *Cacher) apply(evs []*clientv3.Event) error {
 		if e.Revision > c.rev {
 			c.rev = e.Revision
 		}
-		if dropped, ok := c.ring.push(e, c.history); ok {
-			c.oldest = dropped.Revision
+		if forgot := c.ring.push(e, c.clock.Now(), c.history); forgot > 0 {
+			c.oldest = forgot
 		}
 		if len(c.watchers) > 1 {
 			e.Enc = &Encodings{}

@@ -16,12 +16,12 @@ import (
 )
 
 // startCacher runs a cacher for all ConfigMaps until the test ends, after which Run must have returned.
-// history, when > 0, replaces DefaultHistory.
+// history, when > 0, fixes the history at that many events instead of DefaultHistoryBounds.
 func startCacher(t *testing.T, te *testEtcd, history int) *Cacher {
 	t.Helper()
 	c := NewCacher(te.store, cmKeys.Prefix(""), newCM, nil)
 	if history > 0 {
-		c.history = history
+		c.history = HistoryBounds{Min: history, Max: history, Fresh: time.Hour}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

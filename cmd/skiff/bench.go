@@ -234,6 +234,9 @@ func benchColdStartCommand(bf *benchFlags) *cobra.Command {
 	f.IntVar(&cfg.RestartRuns, "restart-runs", 10, "restarts on an existing data directory (negative: none)")
 	f.DurationVar(&cfg.Idle, "idle", 30*time.Second, "how long the server idles before its RSS is read (negative: skip)")
 	f.StringSliceVar(&cfg.ExtraArgs, "server-arg", nil, "extra argument for skiff server (repeatable), e.g. --server-arg=--disable-agent")
+	f.IntVar(&cfg.FirstPodRuns, "first-pod-runs", 0, "starts (the first on a fresh data directory, then restarts) timed from process start to a first pod Running on the server's own node (needs the agent, root, and --images-dir)")
+	f.StringVar(&cfg.ImagesDir, "images-dir", "", "the node's image tarballs (make images puts them in DATA/images), for --first-pod-runs")
+	f.StringVar(&cfg.Image, "image", "skiff.local/testapp:dev", "the first pod's image (--first-pod-runs)")
 	return cmd
 }
 

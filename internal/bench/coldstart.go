@@ -37,7 +37,15 @@ type ColdStartConfig struct {
 	Dir string
 	// ExtraArgs are passed to `skiff server`.
 	ExtraArgs []string
-	Clock     clock.Clock
+	// FirstPodRuns, when > 0, times process start → a first pod Running on the server's own node, once on a fresh
+	// data directory and then on restarts of it (see firstPods); the server must run its agent.
+	FirstPodRuns int
+	// ImagesDir holds the node's image tarballs (`make images` puts them in DATA/images), copied into the first-pod
+	// data directory's air-gap directory before its first start.
+	ImagesDir string
+	// Image is the first pod's image; default skiff.local/testapp:dev.
+	Image string
+	Clock clock.Clock
 }
 
 func (c *ColdStartConfig) validate() error {
@@ -61,11 +69,15 @@ func (c *ColdStartConfig) validate() error {
 	if c.Clock == nil {
 		c.Clock = clock.Real{}
 	}
+	if c.Image == "" {
+		c.Image = "skiff.local/testapp:dev"
+	}
 	return nil
 }
 
 // RunColdStart times process start → first 200 on /readyz for Runs fresh starts and
-// RestartRuns restarts, then reads the RSS of a server left idle for Idle.
+// RestartRuns restarts, process start → a first pod Running for FirstPodRuns starts, then
+// reads the RSS of a server left idle for Idle.
 func RunColdStart(ctx context.Context, cfg ColdStartConfig) (*Result, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
@@ -78,6 +90,7 @@ func RunColdStart(ctx context.Context, cfg ColdStartConfig) (*Result, error) {
 	res.Param("runs", cfg.Runs)
 	res.Param("restart_runs", cfg.RestartRuns)
 	res.Param("idle", cfg.Idle)
+	res.Param("first_pod_runs", cfg.FirstPodRuns)
 	dir := cfg.Dir
 	if dir == "" {
 		d, err := os.MkdirTemp("", "skiff-coldstart-")
@@ -117,6 +130,12 @@ func RunColdStart(ctx context.Context, cfg ColdStartConfig) (*Result, error) {
 			res.Note("restart run %d: %v", i, err)
 		}
 	}
+	if cfg.FirstPodRuns > 0 {
+		res.Param("image", cfg.Image)
+		if err := firstPods(ctx, cfg, filepath.Join(dir, "first-pod"), rec); err != nil {
+			return fail(err)
+		}
+	}
 	if cfg.Idle > 0 {
 		srv, err := startServer(ctx, cfg, filepath.Join(dir, "idle"))
 		if err != nil {
@@ -149,13 +168,14 @@ func RunColdStart(ctx context.Context, cfg ColdStartConfig) (*Result, error) {
 
 // startedServer is a `skiff server` process this package started.
 type startedServer struct {
-	cmd    *exec.Cmd
-	url    string
-	ready  time.Duration // process start → first 200 on /readyz
-	client *http.Client
-	stderr *tailBuffer
-	done   chan error
-	clk    clock.Clock
+	cmd     *exec.Cmd
+	url     string
+	started time.Time     // process start
+	ready   time.Duration // process start → first 200 on /readyz
+	client  *http.Client
+	stderr  *tailBuffer
+	done    chan error
+	clk     clock.Clock
 }
 
 // startServer runs the binary on a free port with data directory dir and waits for /readyz.
@@ -181,6 +201,7 @@ func startServer(ctx context.Context, cfg ColdStartConfig, dir string) (*started
 	if err := s.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", cfg.Binary, err)
 	}
+	s.started = t0
 	go func() { s.done <- s.cmd.Wait() }()
 	deadline := clk.After(cfg.Timeout)
 	for {

@@ -284,15 +284,73 @@ func Import(ctx context.Context, socket, file string) error {
 	return nil
 }
 
-// ImportDir imports every *.tar in dir (missing dir: nothing to do) and returns the files imported.
-func ImportDir(ctx context.Context, socket, dir string) ([]string, error) {
+// ArchiveImage is one image of a docker-archive tarball: its ID (the digest of its config, as containerd's CRI
+// reports it) and its tags.
+type ArchiveImage struct {
+	ID   string
+	Tags []string
+}
+
+// ArchiveImages reads the images a docker-archive tarball holds from its manifest.json.
+func ArchiveImages(file string) ([]ArchiveImage, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	tr := tar.NewReader(f)
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			return nil, fmt.Errorf("images: %s: no manifest.json: %w", file, err)
+		}
+		if h.Name != "manifest.json" {
+			continue
+		}
+		var manifest []struct {
+			Config   string
+			RepoTags []string
+		}
+		if err := json.NewDecoder(tr).Decode(&manifest); err != nil {
+			return nil, fmt.Errorf("images: %s: manifest.json: %w", file, err)
+		}
+		out := make([]ArchiveImage, 0, len(manifest))
+		for _, m := range manifest {
+			id := strings.TrimSuffix(filepath.Base(m.Config), ".json")
+			out = append(out, ArchiveImage{ID: "sha256:" + id, Tags: m.RepoTags})
+		}
+		return out, nil
+	}
+}
+
+// ImportDir imports every *.tar in dir (missing dir: nothing to do) and returns the files imported. A tarball whose
+// every image present reports as already there (same ID under each of its tags) is skipped, so a restart does not
+// import the air-gap images again; a nil present imports everything.
+func ImportDir(ctx context.Context, socket, dir string, present func(ArchiveImage) bool) ([]string, error) {
 	matches, _ := filepath.Glob(filepath.Join(dir, "*.tar"))
 	var done []string
 	for _, m := range matches {
+		if present != nil && allPresent(m, present) {
+			continue
+		}
 		if err := Import(ctx, socket, m); err != nil {
 			return done, err
 		}
 		done = append(done, m)
 	}
 	return done, nil
+}
+
+// allPresent reports whether the tarball file's images are all present; an unreadable tarball is not.
+func allPresent(file string, present func(ArchiveImage) bool) bool {
+	imgs, err := ArchiveImages(file)
+	if err != nil || len(imgs) == 0 {
+		return false
+	}
+	for _, img := range imgs {
+		if !present(img) {
+			return false
+		}
+	}
+	return true
 }

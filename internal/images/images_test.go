@@ -3,12 +3,14 @@ package images
 import (
 	"archive/tar"
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 )
 
 // readTar returns the entries of a tar stream by name.
@@ -86,5 +88,38 @@ func TestWriteDockerArchive(t *testing.T) {
 	}
 	if h := layer["tmp/"]; h == nil || h.Mode != 0o1777 {
 		t.Errorf("tmp: %+v", h)
+	}
+}
+
+func TestArchiveImagesAndSkip(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "app.tar")
+	spec := TestAppSpec([]byte("agnhost"), []byte("busybox"), []string{"sh"})
+	if err := WriteDockerArchive(path, spec); err != nil {
+		t.Fatal(err)
+	}
+	imgs, err := ArchiveImages(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(imgs) != 1 || !slices.Contains(imgs[0].Tags, TestAppImage) || !slices.Contains(imgs[0].Tags, TestAppImageV2) {
+		t.Fatalf("images %+v, want one with tags %s and %s", imgs, TestAppImage, TestAppImageV2)
+	}
+	if id := imgs[0].ID; len(id) != len("sha256:")+64 || id[:7] != "sha256:" {
+		t.Fatalf("ID %q, want sha256:<64 hex>", id)
+	}
+	// Everything present: nothing is imported (no containerd is needed to find that out).
+	done, err := ImportDir(t.Context(), "/nonexistent.sock", dir, func(img ArchiveImage) bool { return img.ID == imgs[0].ID })
+	if err != nil || len(done) != 0 {
+		t.Fatalf("ImportDir with every image present = %v, %v; want nothing imported", done, err)
+	}
+	// One missing: the import is attempted (and fails here, without a containerd).
+	ctx, cancel := context.WithTimeout(t.Context(), 500*time.Millisecond) // ctr would wait for the socket
+	defer cancel()
+	if _, err := ImportDir(ctx, "/nonexistent.sock", dir, func(ArchiveImage) bool { return false }); err == nil {
+		t.Fatal("ImportDir with a missing image did not try to import")
+	}
+	if _, err := ArchiveImages(filepath.Join(dir, "missing.tar")); err == nil {
+		t.Fatal("ArchiveImages of a missing file succeeded")
 	}
 }

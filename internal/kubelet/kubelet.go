@@ -212,7 +212,15 @@ func Run(ctx context.Context, rc *rest.Config, cfg Config) error {
 	// The air-gap images.
 	imgDir := filepath.Join(cfg.DataDir, "images")
 	start := k.clock.Now()
-	done, err := images.ImportDir(ctx, strings.TrimPrefix(endpoint, "unix://"), imgDir)
+	done, err := images.ImportDir(ctx, strings.TrimPrefix(endpoint, "unix://"), imgDir, func(img images.ArchiveImage) bool {
+		for _, tag := range img.Tags {
+			st, err := cri.img.ImageStatus(ctx, &runtimeapi.ImageStatusRequest{Image: &runtimeapi.ImageSpec{Image: tag}})
+			if err != nil || st.Image == nil || st.Image.Id != img.ID {
+				return false
+			}
+		}
+		return len(img.Tags) > 0
+	})
 	if err != nil {
 		k.log.Error("image import failed", "err", err)
 	} else if len(done) > 0 {

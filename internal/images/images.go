@@ -23,6 +23,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -323,22 +324,38 @@ func ArchiveImages(file string) ([]ArchiveImage, error) {
 	}
 }
 
-// ImportDir imports every *.tar in dir (missing dir: nothing to do) and returns the files imported. A tarball whose
-// every image present reports as already there (same ID under each of its tags) is skipped, so a restart does not
-// import the air-gap images again; a nil present imports everything.
+// ImportDir imports every *.tar in dir (missing dir: nothing to do), all at once, and returns the files imported. A
+// tarball whose every image present reports as already there (same ID under each of its tags) is skipped, so a
+// restart does not import the air-gap images again; a nil present imports everything. The error is the first
+// import's that failed; the others still ran.
 func ImportDir(ctx context.Context, socket, dir string, present func(ArchiveImage) bool) ([]string, error) {
 	matches, _ := filepath.Glob(filepath.Join(dir, "*.tar"))
-	var done []string
+	var todo []string
 	for _, m := range matches {
-		if present != nil && allPresent(m, present) {
-			continue
+		if present == nil || !allPresent(m, present) {
+			todo = append(todo, m)
 		}
-		if err := Import(ctx, socket, m); err != nil {
-			return done, err
-		}
-		done = append(done, m)
 	}
-	return done, nil
+	errs := make([]error, len(todo))
+	var wg sync.WaitGroup
+	for i, m := range todo {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = Import(ctx, socket, m)
+		}()
+	}
+	wg.Wait()
+	var done []string
+	var first error
+	for i, m := range todo {
+		if errs[i] == nil {
+			done = append(done, m)
+		} else if first == nil {
+			first = errs[i]
+		}
+	}
+	return done, first
 }
 
 // allPresent reports whether the tarball file's images are all present; an unreadable tarball is not.

@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -56,6 +57,43 @@ type Context struct {
 	Recorder func(component string) record.EventRecorder
 	// Log is the manager's logger; controllers add their name.
 	Log *slog.Logger
+}
+
+// ClockOrReal returns cc.Clock, or the real clock if it is nil.
+func (cc Context) ClockOrReal() clock.Clock {
+	if cc.Clock == nil {
+		return clock.Real{}
+	}
+	return cc.Clock
+}
+
+// LogOrDefault returns cc.Log, or slog.Default() if it is nil.
+func (cc Context) LogOrDefault() *slog.Logger {
+	if cc.Log == nil {
+		return slog.Default()
+	}
+	return cc.Log
+}
+
+// Handler is an event handler to register on an informer; What names the informer in the error if that fails.
+type Handler struct {
+	What     string
+	Informer cache.SharedInformer
+	Handler  cache.ResourceEventHandler
+}
+
+// AddHandlers registers each handler on its informer, in order, and returns the registrations' HasSynced funcs for
+// Run to wait on. It stops at the first failure and returns it wrapped as "<What> informer: <err>".
+func AddHandlers(hs ...Handler) ([]cache.InformerSynced, error) {
+	synced := make([]cache.InformerSynced, 0, len(hs))
+	for _, h := range hs {
+		reg, err := h.Informer.AddEventHandler(h.Handler)
+		if err != nil {
+			return nil, fmt.Errorf("%s informer: %w", h.What, err)
+		}
+		synced = append(synced, reg.HasSynced)
+	}
+	return synced, nil
 }
 
 // Result tells the worker loop what to do after a successful sync.

@@ -8,8 +8,10 @@
 //  1. Export `func New(cc controller.Context) (controller.Controller, error)`.
 //     New requests every informer it needs from cc.Informers or
 //     cc.MetadataInformers and adds its event handlers; it starts no goroutine
-//     and does no I/O. The manager starts the informer factories after every
-//     controller has been constructed.
+//     and does no I/O (AddHandlers registers several and collects their
+//     HasSynced; cc.ClockOrReal and cc.LogOrDefault fill in a nil Clock or Log).
+//     The manager starts the informer factories after every controller has
+//     been constructed.
 //  2. Event handlers enqueue keys only (namespace/name or a small comparable
 //     struct), never objects.
 //  3. The core is a synchronous `sync(ctx, key) (controller.Result, error)` that

@@ -23,4 +23,9 @@
 //   - SlowStartBatch calls fn count times in growing batches (1, 2, 4, ...)
 //     and stops after the first batch with an error, as upstream does so that
 //     a quota error does not turn into thousands of failing requests.
+//   - The event-handler helpers only queue keys and record observations:
+//     ObjectOf unwraps delete tombstones, EnqueueHandler queues a controller's
+//     own objects, ResolveControllerRef finds an owner in the cache (same kind
+//     and UID), and PodOwnerHandler is the pod handler of a controller that
+//     owns pods through their controllerRef, with expectations.
 package controllerutil

@@ -8,7 +8,6 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	corelisters "k8s.io/client-go/listers/core/v1"
-	"k8s.io/client-go/tools/cache"
 )
 
 // What the EndpointSlice and Endpoints controllers share, with the semantics of Kubernetes'
@@ -169,13 +168,4 @@ func podEndpointsChanged(old, cur *corev1.Pod) (changed, labelsChanged bool) {
 		}
 	}
 	return false, labelsChanged
-}
-
-// PodFromEvent returns the pod of an informer event, unwrapping a DeletedFinalStateUnknown; nil if it is none.
-func PodFromEvent(obj any) *corev1.Pod {
-	if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = t.Obj
-	}
-	p, _ := obj.(*corev1.Pod)
-	return p
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/skiff-sh/skiff/internal/clock"
 	"github.com/skiff-sh/skiff/internal/controller"
+	"github.com/skiff-sh/skiff/internal/controller/controllerutil"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
@@ -55,51 +56,33 @@ func New(cc controller.Context) (controller.Controller, error) {
 }
 
 func newController(cc controller.Context) (*Controller, error) {
-	clk := cc.Clock
-	if clk == nil {
-		clk = clock.Real{}
-	}
-	log := cc.Log
-	if log == nil {
-		log = slog.Default()
-	}
 	cjInf := cc.Informers.Batch().V1().CronJobs()
 	jobInf := cc.Informers.Batch().V1().Jobs()
 	c := &Controller{
 		client:    cc.Client,
 		recorder:  cc.Recorder(eventSource),
-		clock:     clk,
-		log:       log.With("controller", Name),
+		clock:     cc.ClockOrReal(),
+		log:       cc.LogOrDefault().With("controller", Name),
 		cjLister:  cjInf.Lister(),
 		jobLister: jobInf.Lister(),
 		queue:     controller.NewQueue[string](Name),
 	}
-	cjReg, err := cjInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    c.enqueue,
-		UpdateFunc: c.updateCronJob,
-		DeleteFunc: c.enqueue,
-	})
+	var err error
+	c.synced, err = controller.AddHandlers(
+		controller.Handler{What: "cronjob", Informer: cjInf.Informer(), Handler: cache.ResourceEventHandlerFuncs{
+			AddFunc:    c.enqueue,
+			UpdateFunc: c.updateCronJob,
+			DeleteFunc: c.enqueue,
+		}},
+		controller.Handler{What: "job", Informer: jobInf.Informer(), Handler: cache.ResourceEventHandlerFuncs{
+			AddFunc:    c.enqueueOwner,
+			UpdateFunc: c.updateJob,
+			DeleteFunc: c.enqueueOwner,
+		}},
+	)
 	if err != nil {
-		return nil, fmt.Errorf("cronjob informer: %w", err)
+		return nil, err
 	}
-	jobReg, err := jobInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc: c.enqueueOwner,
-		UpdateFunc: func(old, cur any) {
-			oldJob, curJob := old.(*batchv1.Job), cur.(*batchv1.Job)
-			if oldJob.ResourceVersion == curJob.ResourceVersion {
-				return
-			}
-			if o, n := metav1.GetControllerOfNoCopy(oldJob), metav1.GetControllerOfNoCopy(curJob); o != nil && (n == nil || o.UID != n.UID) {
-				c.enqueueOwner(oldJob)
-			}
-			c.enqueueOwner(curJob)
-		},
-		DeleteFunc: c.enqueueOwner,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("job informer: %w", err)
-	}
-	c.synced = []cache.InformerSynced{cjReg.HasSynced, jobReg.HasSynced}
 	return c, nil
 }
 
@@ -113,10 +96,7 @@ func (c *Controller) Run(ctx context.Context, workers int) error {
 }
 
 func (c *Controller) enqueue(obj any) {
-	if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = t.Obj
-	}
-	if cj, ok := obj.(*batchv1.CronJob); ok {
+	if cj, ok := controllerutil.ObjectOf[*batchv1.CronJob](obj); ok {
 		c.queue.Add(cj.Namespace + "/" + cj.Name)
 	}
 }
@@ -140,22 +120,25 @@ func (c *Controller) updateCronJob(old, cur any) {
 
 // enqueueOwner queues the CronJob that controls a Job, if it is in the cache with the same UID.
 func (c *Controller) enqueueOwner(obj any) {
-	if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = t.Obj
-	}
-	job, ok := obj.(*batchv1.Job)
+	job, ok := controllerutil.ObjectOf[*batchv1.Job](obj)
 	if !ok {
 		return
 	}
-	ref := metav1.GetControllerOfNoCopy(job)
-	if ref == nil || ref.Kind != controllerKind.Kind || ref.APIVersion != controllerKind.GroupVersion().String() {
+	if cj, ok := controllerutil.ResolveControllerRef(metav1.GetControllerOfNoCopy(job), controllerKind, c.cjLister.CronJobs(job.Namespace).Get); ok {
+		c.queue.Add(job.Namespace + "/" + cj.Name)
+	}
+}
+
+// updateJob queues the CronJob that controls a changed Job and, if another CronJob controlled it before, that one.
+func (c *Controller) updateJob(old, cur any) {
+	oldJob, curJob := old.(*batchv1.Job), cur.(*batchv1.Job)
+	if oldJob.ResourceVersion == curJob.ResourceVersion {
 		return
 	}
-	cj, err := c.cjLister.CronJobs(job.Namespace).Get(ref.Name)
-	if err != nil || cj.UID != ref.UID {
-		return
+	if o, n := metav1.GetControllerOfNoCopy(oldJob), metav1.GetControllerOfNoCopy(curJob); o != nil && (n == nil || o.UID != n.UID) {
+		c.enqueueOwner(oldJob)
 	}
-	c.queue.Add(job.Namespace + "/" + cj.Name)
+	c.enqueueOwner(curJob)
 }
 
 // sync brings the CronJob named by key (namespace/name) up to date once; see the package documentation. Errors

@@ -2,7 +2,6 @@ package cronjob
 
 import (
 	"context"
-	"log/slog"
 	"reflect"
 	"strings"
 	"testing"
@@ -10,47 +9,33 @@ import (
 
 	"github.com/skiff-sh/skiff/internal/clock"
 	"github.com/skiff-sh/skiff/internal/controller"
+	"github.com/skiff-sh/skiff/internal/controller/controllertest"
 	batchv1 "k8s.io/api/batch/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/informers"
-	"k8s.io/client-go/kubernetes/fake"
-	"k8s.io/client-go/tools/record"
 )
 
 // fixture is a controller over a fake clientset whose informer caches the test fills by hand (never started).
 type fixture struct {
-	t        *testing.T
-	client   *fake.Clientset
-	c        *Controller
-	recorder *record.FakeRecorder
+	*controllertest.Env
+	t *testing.T
+	c *Controller
 }
 
 func newFixture(t *testing.T, now time.Time, objs ...runtime.Object) *fixture {
-	f := &fixture{t: t, client: fake.NewClientset(objs...), recorder: record.NewFakeRecorder(100)}
-	factory := informers.NewSharedInformerFactory(f.client, 0)
-	c, err := newController(controller.Context{
-		Client: f.client, Informers: factory, Clock: clock.NewFake(now), Log: slog.Default(),
-		Recorder: func(string) record.EventRecorder { return f.recorder },
-	})
+	f := &fixture{Env: controllertest.NewEnv(t, 100, objs...), t: t}
+	c, err := newController(f.Context(clock.NewFake(now)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.c = c
-	for _, o := range objs {
-		switch o := o.(type) {
-		case *batchv1.CronJob:
-			_ = factory.Batch().V1().CronJobs().Informer().GetIndexer().Add(o)
-		case *batchv1.Job:
-			_ = factory.Batch().V1().Jobs().Informer().GetIndexer().Add(o)
-		}
-	}
+	f.Cache(objs...)
 	return f
 }
 
 func (f *fixture) sync() controller.Result {
 	f.t.Helper()
-	f.client.ClearActions()
+	f.Client.ClearActions()
 	res, err := f.c.sync(context.Background(), "ns/backup")
 	if err != nil {
 		f.t.Fatalf("sync: %v", err)
@@ -61,7 +46,7 @@ func (f *fixture) sync() controller.Result {
 // actions lists "verb resource[/sub] [name]" of the writes made.
 func (f *fixture) actions() []string {
 	var out []string
-	for _, a := range f.client.Actions() {
+	for _, a := range f.Client.Actions() {
 		s := a.GetVerb() + " " + a.GetResource().Resource
 		if a.GetSubresource() != "" {
 			s += "/" + a.GetSubresource()
@@ -80,20 +65,9 @@ func (f *fixture) actions() []string {
 	return out
 }
 
-func (f *fixture) events() []string {
-	var out []string
-	for {
-		select {
-		case e := <-f.recorder.Events:
-			out = append(out, e)
-		default:
-			return out
-		}
-	}
-}
-
+func (f *fixture) events() []string { return controllertest.Events(f.Recorder) }
 func (f *fixture) status() batchv1.CronJobStatus {
-	cj, err := f.client.BatchV1().CronJobs("ns").Get(context.Background(), "backup", metav1.GetOptions{})
+	cj, err := f.Client.BatchV1().CronJobs("ns").Get(context.Background(), "backup", metav1.GetOptions{})
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -128,7 +102,7 @@ func TestSyncAdoptsExistingJobAfterLostStatus(t *testing.T) {
 	existing.UID = "existing-uid"
 	// The Job exists on the server but not yet in the cache: the create fails with AlreadyExists.
 	f := newFixture(t, t0.Add(time.Second), cj)
-	if _, err := f.client.BatchV1().Jobs("ns").Create(context.Background(), existing, metav1.CreateOptions{}); err != nil {
+	if _, err := f.Client.BatchV1().Jobs("ns").Create(context.Background(), existing, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	f.sync()

@@ -61,6 +61,8 @@ type Controller struct {
 	queue workqueue.TypedRateLimitingInterface[string]
 	// Creations and deletions are tracked apart: one sync may issue both, and each tracker keeps one kind.
 	creations, deletions *controllerutil.Expectations
+	// pods is the Pod informer's handler.
+	pods *controllerutil.PodOwnerHandler[*appsv1.DaemonSet]
 }
 
 // satisfied reports whether key's creations and deletions have all been observed.
@@ -82,14 +84,7 @@ func New(cc controller.Context) (controller.Controller, error) {
 }
 
 func newController(cc controller.Context) (*Controller, error) {
-	clk := cc.Clock
-	if clk == nil {
-		clk = clock.Real{}
-	}
-	log := cc.Log
-	if log == nil {
-		log = slog.Default()
-	}
+	clk := cc.ClockOrReal()
 	dsInf := cc.Informers.Apps().V1().DaemonSets()
 	podInf := cc.Informers.Core().V1().Pods()
 	nodeInf := cc.Informers.Core().V1().Nodes()
@@ -98,7 +93,7 @@ func newController(cc controller.Context) (*Controller, error) {
 		client:     cc.Client,
 		recorder:   cc.Recorder(eventSource),
 		clock:      clk,
-		log:        log.With("controller", Name),
+		log:        cc.LogOrDefault().With("controller", Name),
 		dsLister:   dsInf.Lister(),
 		podLister:  podInf.Lister(),
 		nodeLister: nodeInf.Lister(),
@@ -107,28 +102,30 @@ func newController(cc controller.Context) (*Controller, error) {
 		creations:  controllerutil.NewExpectations(clk),
 		deletions:  controllerutil.NewExpectations(clk),
 	}
-	regs := []struct {
-		what string
-		inf  cache.SharedIndexInformer
-		h    cache.ResourceEventHandler
-	}{
-		{"daemonset", dsInf.Informer(), cache.ResourceEventHandlerFuncs{
-			AddFunc: c.enqueue, UpdateFunc: func(_, cur any) { c.enqueue(cur) }, DeleteFunc: c.deleteDS,
-		}},
-		{"pod", podInf.Informer(), cache.ResourceEventHandlerFuncs{AddFunc: c.addPod, UpdateFunc: c.updatePod, DeleteFunc: c.deletePod}},
-		{"node", nodeInf.Informer(), cache.ResourceEventHandlerFuncs{
+	c.pods = &controllerutil.PodOwnerHandler[*appsv1.DaemonSet]{
+		Queue:    c.queue,
+		Resolve:  c.resolve,
+		Matching: func(pod *corev1.Pod) []*appsv1.DaemonSet { return c.matching(pod.Namespace, pod.Labels) },
+		SameRef: func(old, cur *metav1.OwnerReference) bool {
+			return cur != nil && cur.UID == old.UID
+		},
+		MinReadySeconds: func(ds *appsv1.DaemonSet) int32 { return ds.Spec.MinReadySeconds },
+		Creations:       c.creations,
+		Deletions:       c.deletions,
+	}
+	var err error
+	c.synced, err = controller.AddHandlers(
+		controller.Handler{What: "daemonset", Informer: dsInf.Informer(), Handler: controllerutil.EnqueueHandler[*appsv1.DaemonSet](c.queue, c.forget)},
+		controller.Handler{What: "pod", Informer: podInf.Informer(), Handler: c.pods.Funcs()},
+		controller.Handler{What: "node", Informer: nodeInf.Informer(), Handler: cache.ResourceEventHandlerFuncs{
 			AddFunc: func(any) { c.enqueueAll() }, UpdateFunc: c.updateNode, DeleteFunc: func(any) { c.enqueueAll() },
 		}},
-		{"controllerrevision", revInf.Informer(), cache.ResourceEventHandlerFuncs{
+		controller.Handler{What: "controllerrevision", Informer: revInf.Informer(), Handler: cache.ResourceEventHandlerFuncs{
 			AddFunc: c.enqueueOwner, UpdateFunc: func(_, cur any) { c.enqueueOwner(cur) }, DeleteFunc: c.enqueueOwner,
 		}},
-	}
-	for _, r := range regs {
-		reg, err := r.inf.AddEventHandler(r.h)
-		if err != nil {
-			return nil, fmt.Errorf("%s informer: %w", r.what, err)
-		}
-		c.synced = append(c.synced, reg.HasSynced)
+	)
+	if err != nil {
+		return nil, err
 	}
 	return c, nil
 }
@@ -142,12 +139,6 @@ func (c *Controller) Run(ctx context.Context, workers int) error {
 	return controller.RunQueue(ctx, Name, c.log, c.queue, c.synced, workers, c.sync)
 }
 
-func (c *Controller) enqueue(obj any) {
-	if ds, ok := obj.(*appsv1.DaemonSet); ok {
-		c.queue.Add(cache.MetaObjectToName(ds).String())
-	}
-}
-
 func (c *Controller) enqueueAll() {
 	all, err := c.dsLister.List(labels.Everything())
 	if err != nil {
@@ -158,117 +149,36 @@ func (c *Controller) enqueueAll() {
 	}
 }
 
-func unwrapDeleted(obj any) any {
-	if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		return t.Obj
-	}
-	return obj
-}
-
-func (c *Controller) deleteDS(obj any) {
-	ds, ok := unwrapDeleted(obj).(*appsv1.DaemonSet)
-	if !ok {
-		return
-	}
-	c.forget(cache.MetaObjectToName(ds).String())
-	c.queue.Add(cache.MetaObjectToName(ds).String())
-}
-
 // resolve returns the DaemonSet ref points to in ns, if it is in the cache with the same UID.
-func (c *Controller) resolve(ns string, ref *metav1.OwnerReference) *appsv1.DaemonSet {
-	if ref == nil || ref.Kind != controllerKind.Kind || ref.APIVersion != controllerKind.GroupVersion().String() {
-		return nil
-	}
-	ds, err := c.dsLister.DaemonSets(ns).Get(ref.Name)
-	if err != nil || ds.UID != ref.UID {
-		return nil
-	}
-	return ds
+func (c *Controller) resolve(ns string, ref *metav1.OwnerReference) (*appsv1.DaemonSet, bool) {
+	return controllerutil.ResolveControllerRef(ref, controllerKind, c.dsLister.DaemonSets(ns).Get)
 }
 
+// enqueueOwner queues the DaemonSet that controls a ControllerRevision or, for an orphan, the DaemonSets that
+// may adopt it.
 func (c *Controller) enqueueOwner(obj any) {
-	m, ok := unwrapDeleted(obj).(metav1.Object)
+	m, ok := controllerutil.ObjectOf[metav1.Object](obj)
 	if !ok {
 		return
 	}
-	if ds := c.resolve(m.GetNamespace(), metav1.GetControllerOfNoCopy(m)); ds != nil {
+	if ds, ok := c.resolve(m.GetNamespace(), metav1.GetControllerOfNoCopy(m)); ok {
 		c.queue.Add(cache.MetaObjectToName(ds).String())
 		return
 	}
 	if rev, ok := m.(*appsv1.ControllerRevision); ok && metav1.GetControllerOfNoCopy(rev) == nil {
-		c.enqueueMatching(rev.Namespace, rev.Labels)
+		for _, ds := range c.matching(rev.Namespace, rev.Labels) {
+			c.queue.Add(cache.MetaObjectToName(ds).String())
+		}
 	}
 }
 
-// enqueueMatching queues the DaemonSets whose selector matches lbls (candidates to adopt an orphan).
-func (c *Controller) enqueueMatching(ns string, lbls map[string]string) {
+// matching returns the DaemonSets in ns whose selector matches lbls (candidates to adopt an orphan).
+func (c *Controller) matching(ns string, lbls map[string]string) []*appsv1.DaemonSet {
 	all, err := c.dsLister.DaemonSets(ns).List(labels.Everything())
 	if err != nil {
-		return
+		return nil
 	}
-	for _, ds := range controllerutil.SelectingOwners(all, func(ds *appsv1.DaemonSet) *metav1.LabelSelector { return ds.Spec.Selector }, lbls) {
-		c.queue.Add(cache.MetaObjectToName(ds).String())
-	}
-}
-
-func (c *Controller) addPod(obj any) {
-	pod := obj.(*corev1.Pod)
-	if pod.DeletionTimestamp != nil {
-		c.deletePod(pod)
-		return
-	}
-	if ref := metav1.GetControllerOfNoCopy(pod); ref != nil {
-		if ds := c.resolve(pod.Namespace, ref); ds != nil {
-			c.creations.CreationObserved(cache.MetaObjectToName(ds).String())
-			c.queue.Add(cache.MetaObjectToName(ds).String())
-		}
-		return
-	}
-	c.enqueueMatching(pod.Namespace, pod.Labels)
-}
-
-func (c *Controller) updatePod(old, cur any) {
-	oldPod, curPod := old.(*corev1.Pod), cur.(*corev1.Pod)
-	if oldPod.ResourceVersion == curPod.ResourceVersion {
-		return
-	}
-	if curPod.DeletionTimestamp != nil {
-		c.deletePod(curPod)
-		return
-	}
-	curRef, oldRef := metav1.GetControllerOfNoCopy(curPod), metav1.GetControllerOfNoCopy(oldPod)
-	if oldRef != nil && (curRef == nil || curRef.UID != oldRef.UID) {
-		if ds := c.resolve(oldPod.Namespace, oldRef); ds != nil {
-			c.queue.Add(cache.MetaObjectToName(ds).String())
-		}
-	}
-	if curRef != nil {
-		ds := c.resolve(curPod.Namespace, curRef)
-		if ds == nil {
-			return
-		}
-		c.queue.Add(cache.MetaObjectToName(ds).String())
-		if !controllerutil.IsPodReady(oldPod) && controllerutil.IsPodReady(curPod) && ds.Spec.MinReadySeconds > 0 {
-			c.queue.AddAfter(cache.MetaObjectToName(ds).String(), secondsPlusOne(ds.Spec.MinReadySeconds))
-		}
-		return
-	}
-	if !labels.Equals(oldPod.Labels, curPod.Labels) || oldRef != nil {
-		c.enqueueMatching(curPod.Namespace, curPod.Labels)
-	}
-}
-
-func (c *Controller) deletePod(obj any) {
-	pod, ok := unwrapDeleted(obj).(*corev1.Pod)
-	if !ok {
-		return
-	}
-	ds := c.resolve(pod.Namespace, metav1.GetControllerOfNoCopy(pod))
-	if ds == nil {
-		return
-	}
-	c.deletions.DeletionObserved(cache.MetaObjectToName(ds).String(), cache.MetaObjectToName(pod).String())
-	c.queue.Add(cache.MetaObjectToName(ds).String())
+	return controllerutil.SelectingOwners(all, func(ds *appsv1.DaemonSet) *metav1.LabelSelector { return ds.Spec.Selector }, lbls)
 }
 
 // updateNode queues the DaemonSets for which the node's eligibility changed (labels, taints, unschedulable).

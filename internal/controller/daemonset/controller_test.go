@@ -3,107 +3,51 @@ package daemonset
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/skiff-sh/skiff/internal/clock"
-	"github.com/skiff-sh/skiff/internal/controller"
+	"github.com/skiff-sh/skiff/internal/controller/controllertest"
 	"github.com/skiff-sh/skiff/internal/controller/deployment"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/informers"
-	"k8s.io/client-go/kubernetes/fake"
-	core "k8s.io/client-go/testing"
-	"k8s.io/client-go/tools/record"
 	"k8s.io/utils/ptr"
 )
 
 // fixture is a controller over a fake clientset whose informer caches the test fills by hand (never started).
 type fixture struct {
-	t        *testing.T
-	client   *fake.Clientset
-	factory  informers.SharedInformerFactory
-	c        *Controller
-	recorder *record.FakeRecorder
+	*controllertest.Env
+	t *testing.T
+	c *Controller
 }
 
 func newFixture(t *testing.T, objs ...runtime.Object) *fixture {
-	f := &fixture{t: t, client: fake.NewClientset(objs...), recorder: record.NewFakeRecorder(1000)}
-	var n atomic.Int32
-	f.client.PrependReactor("create", "pods", func(a core.Action) (bool, runtime.Object, error) {
-		p := a.(core.CreateAction).GetObject().(*corev1.Pod)
-		if p.Name == "" {
-			p.Name = fmt.Sprintf("%s%05d", p.GenerateName, n.Add(1))
-		}
-		return false, nil, nil
-	})
-	f.factory = informers.NewSharedInformerFactory(f.client, 0)
-	c, err := newController(controller.Context{
-		Client: f.client, Informers: f.factory, Clock: clock.NewFake(now), Log: slog.Default(),
-		Recorder: func(string) record.EventRecorder { return f.recorder },
-	})
+	f := &fixture{Env: controllertest.NewEnv(t, 1000, objs...), t: t}
+	f.NameGeneratedPods()
+	c, err := newController(f.Context(clock.NewFake(now)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.c = c
-	for _, o := range objs {
-		f.cache(o)
-	}
+	f.Cache(objs...)
 	return f
 }
 
-func (f *fixture) cache(o runtime.Object) {
-	switch o := o.(type) {
-	case *appsv1.DaemonSet:
-		_ = f.factory.Apps().V1().DaemonSets().Informer().GetIndexer().Add(o)
-	case *appsv1.ControllerRevision:
-		_ = f.factory.Apps().V1().ControllerRevisions().Informer().GetIndexer().Add(o)
-	case *corev1.Pod:
-		_ = f.factory.Core().V1().Pods().Informer().GetIndexer().Add(o)
-	case *corev1.Node:
-		_ = f.factory.Core().V1().Nodes().Informer().GetIndexer().Add(o)
-	}
-}
-
 func (f *fixture) sync() error {
-	f.client.ClearActions()
+	f.Client.ClearActions()
 	_, err := f.c.sync(context.Background(), "ns/agent")
 	return err
 }
 
 // actions lists "verb resource[/sub]" of the writes made.
 func (f *fixture) actions() string {
-	var out []string
-	for _, a := range f.client.Actions() {
-		if a.GetVerb() == "get" || a.GetVerb() == "list" || a.GetVerb() == "watch" {
-			continue
-		}
-		s := a.GetVerb() + " " + a.GetResource().Resource
-		if a.GetSubresource() != "" {
-			s += "/" + a.GetSubresource()
-		}
-		out = append(out, s)
-	}
-	return strings.Join(out, ", ")
+	return strings.Join(controllertest.Writes(f.Client.Actions()), ", ")
 }
 
-func (f *fixture) events() []string {
-	var out []string
-	for {
-		select {
-		case e := <-f.recorder.Events:
-			out = append(out, e)
-		default:
-			return out
-		}
-	}
-}
-
+func (f *fixture) events() []string { return controllertest.Events(f.Recorder) }
 func TestSyncCreatesRevisionAndPods(t *testing.T) {
 	ds := newDS()
 	f := newFixture(t, ds, node("n1"), node("n2"), node("n3", tainted("x", corev1.TaintEffectNoSchedule)))
@@ -114,11 +58,11 @@ func TestSyncCreatesRevisionAndPods(t *testing.T) {
 		t.Fatalf("actions: %s", got)
 	}
 	hash := deployment.ComputeHash(&ds.Spec.Template, nil)
-	rev, err := f.client.AppsV1().ControllerRevisions("ns").Get(context.Background(), "agent-"+hash, metav1.GetOptions{})
+	rev, err := f.Client.AppsV1().ControllerRevisions("ns").Get(context.Background(), "agent-"+hash, metav1.GetOptions{})
 	if err != nil || rev.Revision != 1 || !Match(ds, rev) || metav1.GetControllerOf(rev).UID != ds.UID {
 		t.Fatalf("revision %+v (%v)", rev, err)
 	}
-	pods, _ := f.client.CoreV1().Pods("ns").List(context.Background(), metav1.ListOptions{})
+	pods, _ := f.Client.CoreV1().Pods("ns").List(context.Background(), metav1.ListOptions{})
 	var targets []string
 	for _, p := range pods.Items {
 		targets = append(targets, TargetNode(&p))
@@ -132,13 +76,13 @@ func TestSyncCreatesRevisionAndPods(t *testing.T) {
 	if ev := f.events(); len(ev) != 2 || !strings.HasPrefix(ev[0], "Normal SuccessfulCreate Created pod: agent-") {
 		t.Errorf("events %v", ev)
 	}
-	st, _ := f.client.AppsV1().DaemonSets("ns").Get(context.Background(), "agent", metav1.GetOptions{})
+	st, _ := f.Client.AppsV1().DaemonSets("ns").Get(context.Background(), "agent", metav1.GetOptions{})
 	if st.Status.DesiredNumberScheduled != 2 || st.Status.NumberUnavailable != 2 || st.Status.ObservedGeneration != 2 {
 		t.Errorf("status %+v", st.Status)
 	}
 
 	// The informer has not shown the pods yet: expectations hold back a second round.
-	f.cache(rev)
+	f.Cache(rev)
 	if err := f.sync(); err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +102,7 @@ func TestSyncRollbackRenumbersRevision(t *testing.T) {
 	if err := f.sync(); err != nil {
 		t.Fatal(err)
 	}
-	got, _ := f.client.AppsV1().ControllerRevisions("ns").Get(context.Background(), "agent-h1", metav1.GetOptions{})
+	got, _ := f.Client.AppsV1().ControllerRevisions("ns").Get(context.Background(), "agent-h1", metav1.GetOptions{})
 	if got.Revision != 3 {
 		t.Errorf("rolled-back revision is %d, want 3; actions %s", got.Revision, f.actions())
 	}
@@ -177,7 +121,7 @@ func TestSyncHashCollision(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "collision") {
 		t.Fatalf("err %v", err)
 	}
-	got, _ := f.client.AppsV1().DaemonSets("ns").Get(context.Background(), "agent", metav1.GetOptions{})
+	got, _ := f.Client.AppsV1().DaemonSets("ns").Get(context.Background(), "agent", metav1.GetOptions{})
 	if ptr.Deref(got.Status.CollisionCount, 0) != 1 {
 		t.Errorf("collisionCount %v", got.Status.CollisionCount)
 	}
@@ -253,12 +197,12 @@ func TestSyncCreateAndDeleteExpectations(t *testing.T) {
 	if f.c.satisfied(key) {
 		t.Fatal("a creation and a deletion are pending")
 	}
-	f.c.deletePod(p)
+	f.c.pods.DeletePod(p)
 	if f.c.satisfied(key) {
 		t.Fatal("the creation is still pending")
 	}
-	created, _ := f.client.CoreV1().Pods("ns").List(context.Background(), metav1.ListOptions{})
-	f.c.addPod(&created.Items[0])
+	created, _ := f.Client.CoreV1().Pods("ns").List(context.Background(), metav1.ListOptions{})
+	f.c.pods.AddPod(&created.Items[0])
 	if !f.c.satisfied(key) {
 		t.Fatal("both observed")
 	}

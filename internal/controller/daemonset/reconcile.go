@@ -672,6 +672,3 @@ func HistoryToDelete(ds *appsv1.DaemonSet, old []*appsv1.ControllerRevision, pod
 	}
 	return out
 }
-
-// secondsPlusOne is minReadySeconds plus a second, when a pod that just became ready will count as available.
-func secondsPlusOne(s int32) time.Duration { return time.Duration(s)*time.Second + time.Second }

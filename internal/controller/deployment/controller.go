@@ -59,50 +59,32 @@ func New(cc controller.Context) (controller.Controller, error) {
 }
 
 func newController(cc controller.Context) (*Controller, error) {
-	clk := cc.Clock
-	if clk == nil {
-		clk = clock.Real{}
-	}
-	log := cc.Log
-	if log == nil {
-		log = slog.Default()
-	}
 	dInf := cc.Informers.Apps().V1().Deployments()
 	rsInf := cc.Informers.Apps().V1().ReplicaSets()
 	podInf := cc.Informers.Core().V1().Pods()
 	c := &Controller{
 		client:    cc.Client,
 		recorder:  cc.Recorder(eventSource),
-		clock:     clk,
-		log:       log.With("controller", Name),
+		clock:     cc.ClockOrReal(),
+		log:       cc.LogOrDefault().With("controller", Name),
 		dLister:   dInf.Lister(),
 		rsLister:  rsInf.Lister(),
 		podLister: podInf.Lister(),
 		queue:     controller.NewQueue[string](Name),
 	}
-	dReg, err := dInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    c.enqueue,
-		UpdateFunc: func(_, cur any) { c.enqueue(cur) },
-		DeleteFunc: c.enqueue,
-	})
+	var err error
+	c.synced, err = controller.AddHandlers(
+		controller.Handler{What: "deployment", Informer: dInf.Informer(), Handler: controllerutil.EnqueueHandler[*appsv1.Deployment](c.queue, nil)},
+		controller.Handler{What: "replicaset", Informer: rsInf.Informer(), Handler: cache.ResourceEventHandlerFuncs{
+			AddFunc:    c.addRS,
+			UpdateFunc: c.updateRS,
+			DeleteFunc: c.deleteRS,
+		}},
+		controller.Handler{What: "pod", Informer: podInf.Informer(), Handler: cache.ResourceEventHandlerFuncs{DeleteFunc: c.deletePod}},
+	)
 	if err != nil {
-		return nil, fmt.Errorf("deployment informer: %w", err)
+		return nil, err
 	}
-	rsReg, err := rsInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    c.addRS,
-		UpdateFunc: c.updateRS,
-		DeleteFunc: c.deleteRS,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("replicaset informer: %w", err)
-	}
-	podReg, err := podInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		DeleteFunc: c.deletePod,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("pod informer: %w", err)
-	}
-	c.synced = []cache.InformerSynced{dReg.HasSynced, rsReg.HasSynced, podReg.HasSynced}
 	return c, nil
 }
 
@@ -117,24 +99,9 @@ func (c *Controller) Run(ctx context.Context, workers int) error {
 
 func keyOf(obj metav1.Object) string { return obj.GetNamespace() + "/" + obj.GetName() }
 
-func (c *Controller) enqueue(obj any) {
-	if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = t.Obj
-	}
-	if d, ok := obj.(*appsv1.Deployment); ok {
-		c.queue.Add(keyOf(d))
-	}
-}
-
 // resolve returns the Deployment ref points to in ns, if it is in the cache with the same UID.
 func (c *Controller) resolve(ns string, ref *metav1.OwnerReference) *appsv1.Deployment {
-	if ref.Kind != controllerKind.Kind || ref.APIVersion != controllerKind.GroupVersion().String() {
-		return nil
-	}
-	d, err := c.dLister.Deployments(ns).Get(ref.Name)
-	if err != nil || d.UID != ref.UID {
-		return nil
-	}
+	d, _ := controllerutil.ResolveControllerRef(ref, controllerKind, c.dLister.Deployments(ns).Get)
 	return d
 }
 
@@ -190,15 +157,9 @@ func (c *Controller) updateRS(old, cur any) {
 }
 
 func (c *Controller) deleteRS(obj any) {
-	rs, ok := obj.(*appsv1.ReplicaSet)
+	rs, ok := controllerutil.ObjectOf[*appsv1.ReplicaSet](obj)
 	if !ok {
-		t, ok := obj.(cache.DeletedFinalStateUnknown)
-		if !ok {
-			return
-		}
-		if rs, ok = t.Obj.(*appsv1.ReplicaSet); !ok {
-			return
-		}
+		return
 	}
 	if ref := metav1.GetControllerOfNoCopy(rs); ref != nil {
 		if d := c.resolve(rs.Namespace, ref); d != nil {
@@ -209,15 +170,9 @@ func (c *Controller) deleteRS(obj any) {
 
 // deletePod wakes a Recreate Deployment up: it waits for its old pods to be gone before creating new ones.
 func (c *Controller) deletePod(obj any) {
-	pod, ok := obj.(*corev1.Pod)
+	pod, ok := controllerutil.ObjectOf[*corev1.Pod](obj)
 	if !ok {
-		t, ok := obj.(cache.DeletedFinalStateUnknown)
-		if !ok {
-			return
-		}
-		if pod, ok = t.Obj.(*corev1.Pod); !ok {
-			return
-		}
+		return
 	}
 	ref := metav1.GetControllerOfNoCopy(pod)
 	if ref == nil || ref.Kind != rsKind.Kind {

@@ -4,96 +4,55 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/skiff-sh/skiff/internal/clock"
 	"github.com/skiff-sh/skiff/internal/controller"
+	"github.com/skiff-sh/skiff/internal/controller/controllertest"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/informers"
-	"k8s.io/client-go/kubernetes/fake"
 	core "k8s.io/client-go/testing"
-	"k8s.io/client-go/tools/record"
 	"k8s.io/utils/ptr"
 )
 
 type fixture struct {
-	res      controller.Result
-	client   *fake.Clientset
-	factory  informers.SharedInformerFactory
-	c        *Controller
-	recorder *record.FakeRecorder
+	*controllertest.Env
+	res controller.Result
+	c   *Controller
 }
 
 func newFixture(objs ...runtime.Object) *fixture {
-	f := &fixture{client: fake.NewClientset(objs...), recorder: record.NewFakeRecorder(1000)}
-	f.factory = informers.NewSharedInformerFactory(f.client, 0)
-	c, err := newController(controller.Context{
-		Client: f.client, Informers: f.factory, Clock: clock.NewFake(t0), Log: slog.Default(),
-		Recorder: func(string) record.EventRecorder { return f.recorder },
-	})
+	f := &fixture{Env: controllertest.NewEnv(panicTB{}, 1000, objs...)}
+	c, err := newController(f.Context(clock.NewFake(t0)))
 	if err != nil {
 		panic(err)
 	}
 	f.c = c
-	for _, o := range objs {
-		f.cache(o)
-	}
+	f.Cache(objs...)
 	return f
 }
 
-func (f *fixture) cache(o runtime.Object) {
-	switch o := o.(type) {
-	case *appsv1.Deployment:
-		_ = f.factory.Apps().V1().Deployments().Informer().GetIndexer().Add(o)
-	case *appsv1.ReplicaSet:
-		_ = f.factory.Apps().V1().ReplicaSets().Informer().GetIndexer().Add(o)
-	case *corev1.Pod:
-		_ = f.factory.Core().V1().Pods().Informer().GetIndexer().Add(o)
-	}
-}
+// panicTB fails a fixture built outside a test by panicking.
+type panicTB struct{ testing.TB }
+
+func (panicTB) Helper()                   {}
+func (panicTB) Fatalf(f string, a ...any) { panic(fmt.Sprintf(f, a...)) }
 
 func (f *fixture) sync() error {
-	f.client.ClearActions()
+	f.Client.ClearActions()
 	res, err := f.c.sync(context.Background(), "default/web")
 	f.res = res
 	return err
 }
 
-func (f *fixture) actions() []string {
-	var out []string
-	for _, a := range f.client.Actions() {
-		switch a.GetVerb() {
-		case "get", "list", "watch":
-			continue
-		}
-		s := a.GetVerb() + " " + a.GetResource().Resource
-		if a.GetSubresource() != "" {
-			s += "/" + a.GetSubresource()
-		}
-		out = append(out, s)
-	}
-	return out
-}
+func (f *fixture) actions() []string { return controllertest.Writes(f.Client.Actions()) }
 
-func (f *fixture) events() []string {
-	var out []string
-	for {
-		select {
-		case e := <-f.recorder.Events:
-			out = append(out, e)
-		default:
-			return out
-		}
-	}
-}
-
+func (f *fixture) events() []string { return controllertest.Events(f.Recorder) }
 func TestControllerCreatesReplicaSet(t *testing.T) {
 	d := newD(3, pct("25%"), pct("25%"))
 	f := newFixture(d)
@@ -103,7 +62,7 @@ func TestControllerCreatesReplicaSet(t *testing.T) {
 	if got := fmt.Sprint(f.actions()); got != "[create replicasets update deployments/status patch deployments]" {
 		t.Fatalf("actions %s", got)
 	}
-	rss, _ := f.client.AppsV1().ReplicaSets("default").List(context.Background(), metav1.ListOptions{})
+	rss, _ := f.Client.AppsV1().ReplicaSets("default").List(context.Background(), metav1.ListOptions{})
 	if len(rss.Items) != 1 || *rss.Items[0].Spec.Replicas != 3 {
 		t.Fatalf("replica sets %+v", rss.Items)
 	}
@@ -111,7 +70,7 @@ func TestControllerCreatesReplicaSet(t *testing.T) {
 	if ev := f.events(); len(ev) != 1 || ev[0] != "Normal ScalingReplicaSet Scaled up replica set "+name+" from 0 to 3" {
 		t.Errorf("events %q", ev)
 	}
-	got, _ := f.client.AppsV1().Deployments("default").Get(context.Background(), "web", metav1.GetOptions{})
+	got, _ := f.Client.AppsV1().Deployments("default").Get(context.Background(), "web", metav1.GetOptions{})
 	if got.Annotations[RevisionAnnotation] != "1" || got.Status.ObservedGeneration != 1 {
 		t.Errorf("deployment annotations %v status %+v", got.Annotations, got.Status)
 	}
@@ -122,21 +81,21 @@ func TestControllerHashCollision(t *testing.T) {
 	squatter := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: "web-" + ComputeHash(&d.Spec.Template, nil), Namespace: "default", UID: "other"},
 		Spec: appsv1.ReplicaSetSpec{Replicas: ptr.To[int32](0), Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"x": "y"}}}}
 	f := newFixture(d)
-	_, _ = f.client.AppsV1().ReplicaSets("default").Create(context.Background(), squatter, metav1.CreateOptions{})
+	_, _ = f.Client.AppsV1().ReplicaSets("default").Create(context.Background(), squatter, metav1.CreateOptions{})
 	err := f.sync()
 	if !apierrors.IsAlreadyExists(err) {
 		t.Fatalf("err %v", err)
 	}
-	got, _ := f.client.AppsV1().Deployments("default").Get(context.Background(), "web", metav1.GetOptions{})
+	got, _ := f.Client.AppsV1().Deployments("default").Get(context.Background(), "web", metav1.GetOptions{})
 	if got.Status.CollisionCount == nil || *got.Status.CollisionCount != 1 {
 		t.Fatalf("collisionCount %v", got.Status.CollisionCount)
 	}
 	// Next sync (cache caught up) uses another name.
-	f.cache(got)
+	f.Cache(got)
 	if err := f.sync(); err != nil {
 		t.Fatal(err)
 	}
-	rss, _ := f.client.AppsV1().ReplicaSets("default").List(context.Background(), metav1.ListOptions{})
+	rss, _ := f.Client.AppsV1().ReplicaSets("default").List(context.Background(), metav1.ListOptions{})
 	if len(rss.Items) != 2 {
 		t.Errorf("%d replica sets", len(rss.Items))
 	}
@@ -148,14 +107,14 @@ func TestControllerAlreadyExistsOurs(t *testing.T) {
 	plan := Reconcile(d, nil, nil, t0)
 	ours := plan.Create.DeepCopy()
 	ours.UID = "ours"
-	_, _ = f.client.AppsV1().ReplicaSets("default").Create(context.Background(), ours, metav1.CreateOptions{})
+	_, _ = f.Client.AppsV1().ReplicaSets("default").Create(context.Background(), ours, metav1.CreateOptions{})
 	if err := f.sync(); err != nil {
 		t.Fatalf("lagging cache is not an error: %v", err)
 	}
 	if f.res.RequeueAfter <= 0 {
 		t.Error("not requeued")
 	}
-	got, _ := f.client.AppsV1().Deployments("default").Get(context.Background(), "web", metav1.GetOptions{})
+	got, _ := f.Client.AppsV1().Deployments("default").Get(context.Background(), "web", metav1.GetOptions{})
 	if got.Status.CollisionCount != nil {
 		t.Error("no collision")
 	}
@@ -164,13 +123,13 @@ func TestControllerAlreadyExistsOurs(t *testing.T) {
 func TestControllerCreateError(t *testing.T) {
 	d := newD(1, pct("25%"), pct("25%"))
 	f := newFixture(d)
-	f.client.PrependReactor("create", "replicasets", func(core.Action) (bool, runtime.Object, error) {
+	f.Client.PrependReactor("create", "replicasets", func(core.Action) (bool, runtime.Object, error) {
 		return true, nil, apierrors.NewForbidden(appsv1.Resource("replicasets"), "", errors.New("quota"))
 	})
 	if err := f.sync(); err == nil {
 		t.Fatal("want error")
 	}
-	got, _ := f.client.AppsV1().Deployments("default").Get(context.Background(), "web", metav1.GetOptions{})
+	got, _ := f.Client.AppsV1().Deployments("default").Get(context.Background(), "web", metav1.GetOptions{})
 	c := GetCondition(got.Status, appsv1.DeploymentProgressing)
 	if c == nil || c.Status != corev1.ConditionFalse || c.Reason != ReasonFailedRSCreate || !strings.HasPrefix(c.Message, "Failed to create new replica set") {
 		t.Errorf("progressing %+v", c)
@@ -188,7 +147,7 @@ func TestControllerAdoptsOrphanReplicaSet(t *testing.T) {
 	if err := f.sync(); err != nil {
 		t.Fatal(err)
 	}
-	got, _ := f.client.AppsV1().ReplicaSets("default").Get(context.Background(), rs.Name, metav1.GetOptions{})
+	got, _ := f.Client.AppsV1().ReplicaSets("default").Get(context.Background(), rs.Name, metav1.GetOptions{})
 	if ref := metav1.GetControllerOf(got); ref == nil || ref.UID != d.UID || ref.Kind != "Deployment" {
 		t.Fatalf("not adopted: %+v", got.OwnerReferences)
 	}
@@ -212,7 +171,7 @@ func TestControllerCleansUpHistory(t *testing.T) {
 		t.Fatal(err)
 	}
 	var deleted []string
-	for _, a := range f.client.Actions() {
+	for _, a := range f.Client.Actions() {
 		if del, ok := a.(core.DeleteAction); ok {
 			deleted = append(deleted, del.GetName())
 		}

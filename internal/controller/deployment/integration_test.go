@@ -5,24 +5,18 @@ package deployment_test
 // Ready, and the real kubectl for rollout status/history/undo, set image, scale, pause/resume and restart.
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
-	"net"
-	"os"
 	"os/exec"
-	"path/filepath"
-	"runtime"
-	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/skiff-sh/skiff/internal/clock"
 	"github.com/skiff-sh/skiff/internal/controller"
+	"github.com/skiff-sh/skiff/internal/controller/controllertest"
 	"github.com/skiff-sh/skiff/internal/controller/deployment"
 	"github.com/skiff-sh/skiff/internal/controller/manager"
 	"github.com/skiff-sh/skiff/internal/controller/replicaset"
@@ -39,125 +33,23 @@ import (
 	"k8s.io/client-go/kubernetes/scheme"
 	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/tools/cache"
-	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/client-go/tools/record"
 	"k8s.io/utils/ptr"
 )
 
 const waitFor = 60 * time.Second
 
-var (
-	buildOnce sync.Once
-	skiffBin  string
-	buildErr  error
-)
-
-// binary returns the skiff binary: $SKIFF_BIN if set (make test builds it), else ./cmd/skiff built once.
-func binary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		if b := os.Getenv("SKIFF_BIN"); b != "" {
-			skiffBin = b
-			return
-		}
-		dir, err := os.MkdirTemp("", "skiff-deployment-it-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		_, file, _, _ := runtime.Caller(0)
-		root := filepath.Join(filepath.Dir(file), "..", "..", "..")
-		skiffBin = filepath.Join(dir, "skiff")
-		cmd := exec.Command("go", "build", "-o", skiffBin, "./cmd/skiff")
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build ./cmd/skiff: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return skiffBin
-}
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if os.Getenv("SKIFF_BIN") == "" && skiffBin != "" {
-		_ = os.RemoveAll(filepath.Dir(skiffBin))
-	}
-	os.Exit(code)
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
+func TestMain(m *testing.M) { controllertest.Main(m) }
 
 // cluster is a running skiff server with our controllers attached.
 type cluster struct {
-	t          *testing.T
-	kubeconfig string
-	client     kubernetes.Interface
-	cacheDir   string
-	home       string
+	*controllertest.Server
+	t *testing.T
 }
 
 func startCluster(t *testing.T) *cluster {
 	t.Helper()
-	bin := binary(t)
-	data := t.TempDir()
-	port := freePort(t)
-	var logBuf bytes.Buffer
-	cmd := exec.Command(bin, "server", "--data-dir", data, "--port", strconv.Itoa(port), "--disable-agent", "--log-level", "warn")
-	cmd.Stdout, cmd.Stderr = &logBuf, &logBuf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(20 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-		if t.Failed() {
-			t.Logf("skiff server log:\n%s", logBuf.String())
-		}
-	})
-
-	c := &cluster{t: t, kubeconfig: filepath.Join(data, "admin.kubeconfig"), cacheDir: t.TempDir(), home: t.TempDir()}
-	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
-	defer cancel()
-	err := wait.PollUntilContextCancel(ctx, 100*time.Millisecond, true, func(ctx context.Context) (bool, error) {
-		select {
-		case err := <-exited:
-			return false, fmt.Errorf("skiff server exited: %v\n%s", err, logBuf.String())
-		default:
-		}
-		if c.client == nil {
-			rc, err := clientcmd.BuildConfigFromFlags("", c.kubeconfig)
-			if err != nil {
-				return false, nil // not written yet
-			}
-			rc.QPS, rc.Burst = 200, 400
-			if c.client, err = kubernetes.NewForConfig(rc); err != nil {
-				return false, err
-			}
-		}
-		body, err := c.client.Discovery().RESTClient().Get().AbsPath("/readyz").DoRaw(ctx)
-		return err == nil && string(body) == "ok", nil
-	})
-	if err != nil {
-		t.Fatalf("server not ready: %v", err)
-	}
+	c := &cluster{Server: controllertest.StartServer(t, controllertest.ServerOptions{QPS: 200, Burst: 400}), t: t}
 	if serverRunsControllers() {
 		// A second copy in-process would fight the server's over the same objects.
 		t.Log("skiff server's controller manager runs the ReplicaSet and Deployment controllers; not starting them in-process")
@@ -183,12 +75,12 @@ func serverRunsControllers() bool {
 func (c *cluster) runControllers() {
 	t := c.t
 	ctx, cancel := context.WithCancel(context.Background())
-	factory := informers.NewSharedInformerFactory(c.client, 0)
+	factory := informers.NewSharedInformerFactory(c.Client, 0)
 	broadcaster := record.NewBroadcaster()
-	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: c.client.CoreV1().Events("")})
+	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: c.Client.CoreV1().Events("")})
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	cc := controller.Context{
-		Client: c.client, Informers: factory, Clock: clock.Real{}, Log: log,
+		Client: c.Client, Informers: factory, Clock: clock.Real{}, Log: log,
 		Recorder: func(component string) record.EventRecorder {
 			return broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: component})
 		},
@@ -229,10 +121,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 func (c *cluster) kubectl(args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "kubectl", append([]string{"--cache-dir", c.cacheDir}, args...)...)
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+c.kubeconfig, "HOME="+c.home)
-	out, err := cmd.CombinedOutput()
-	return string(out), err
+	return c.Kubectl(ctx, args...)
 }
 
 func (c *cluster) mustKubectl(args ...string) string {
@@ -246,7 +135,7 @@ func (c *cluster) mustKubectl(args ...string) string {
 
 func (c *cluster) namespace(name string) {
 	c.t.Helper()
-	if _, err := c.client.CoreV1().Namespaces().Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{}); err != nil {
+	if _, err := c.Client.CoreV1().Namespaces().Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{}); err != nil {
 		c.t.Fatal(err)
 	}
 }
@@ -265,9 +154,9 @@ type fakeKubelet struct {
 func (c *cluster) startFakeKubelet(ns string) *fakeKubelet {
 	t := c.t
 	ctx, cancel := context.WithCancel(context.Background())
-	factory := informers.NewSharedInformerFactoryWithOptions(c.client, 0, informers.WithNamespace(ns))
+	factory := informers.NewSharedInformerFactoryWithOptions(c.Client, 0, informers.WithNamespace(ns))
 	inf := factory.Core().V1().Pods()
-	k := &fakeKubelet{client: c.client, ns: ns, kick: make(chan struct{}, 1)}
+	k := &fakeKubelet{client: c.Client, ns: ns, kick: make(chan struct{}, 1)}
 	k.lister = func() []*corev1.Pod {
 		pods, _ := inf.Lister().List(labels.Everything())
 		return pods
@@ -372,7 +261,7 @@ func rolling(surge, unavail int) appsv1.DeploymentStrategy {
 
 func (c *cluster) create(d *appsv1.Deployment) {
 	c.t.Helper()
-	if _, err := c.client.AppsV1().Deployments(d.Namespace).Create(context.Background(), d, metav1.CreateOptions{}); err != nil {
+	if _, err := c.Client.AppsV1().Deployments(d.Namespace).Create(context.Background(), d, metav1.CreateOptions{}); err != nil {
 		c.t.Fatal(err)
 	}
 }
@@ -393,7 +282,7 @@ func (c *cluster) waitUntil(what string, cond func() (bool, error)) {
 
 func (c *cluster) deployment(ns string) *appsv1.Deployment {
 	c.t.Helper()
-	d, err := c.client.AppsV1().Deployments(ns).Get(context.Background(), "web", metav1.GetOptions{})
+	d, err := c.Client.AppsV1().Deployments(ns).Get(context.Background(), "web", metav1.GetOptions{})
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -402,7 +291,7 @@ func (c *cluster) deployment(ns string) *appsv1.Deployment {
 
 func (c *cluster) replicaSets(ns string) []appsv1.ReplicaSet {
 	c.t.Helper()
-	l, err := c.client.AppsV1().ReplicaSets(ns).List(context.Background(), metav1.ListOptions{})
+	l, err := c.Client.AppsV1().ReplicaSets(ns).List(context.Background(), metav1.ListOptions{})
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -415,7 +304,7 @@ func (c *cluster) waitComplete(ns, image string) *appsv1.Deployment {
 	var d *appsv1.Deployment
 	c.waitUntil(fmt.Sprintf("%s/web to roll out %s", ns, image), func() (bool, error) {
 		var err error
-		d, err = c.client.AppsV1().Deployments(ns).Get(context.Background(), "web", metav1.GetOptions{})
+		d, err = c.Client.AppsV1().Deployments(ns).Get(context.Background(), "web", metav1.GetOptions{})
 		if err != nil {
 			return false, err
 		}
@@ -448,7 +337,7 @@ type podWatcher struct {
 
 func (c *cluster) watchPods(ns string, check func(pods map[string]*corev1.Pod) string) *podWatcher {
 	c.t.Helper()
-	list, err := c.client.CoreV1().Pods(ns).List(context.Background(), metav1.ListOptions{})
+	list, err := c.Client.CoreV1().Pods(ns).List(context.Background(), metav1.ListOptions{})
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -456,7 +345,7 @@ func (c *cluster) watchPods(ns string, check func(pods map[string]*corev1.Pod) s
 	for i := range list.Items {
 		pods[list.Items[i].Name] = &list.Items[i]
 	}
-	w, err := c.client.CoreV1().Pods(ns).Watch(context.Background(), metav1.ListOptions{ResourceVersion: list.ResourceVersion})
+	w, err := c.Client.CoreV1().Pods(ns).Watch(context.Background(), metav1.ListOptions{ResourceVersion: list.ResourceVersion})
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -562,7 +451,7 @@ func TestDeploymentAgainstServer(t *testing.T) {
 		if rs.Status.ObservedGeneration != rs.Generation || rs.Status.ReadyReplicas != 3 || rs.Status.AvailableReplicas != 3 || rs.Status.FullyLabeledReplicas != 3 {
 			t.Errorf("replica set status %+v", rs.Status)
 		}
-		pods, _ := c.client.CoreV1().Pods(ns).List(context.Background(), metav1.ListOptions{})
+		pods, _ := c.Client.CoreV1().Pods(ns).List(context.Background(), metav1.ListOptions{})
 		for _, p := range pods.Items {
 			ref := metav1.GetControllerOf(&p)
 			if ref == nil || ref.UID != rs.UID || !*ref.BlockOwnerDeletion || p.GenerateName != rs.Name+"-" || p.Labels[appsv1.DefaultDeploymentUniqueLabelKey] != hash {
@@ -571,7 +460,7 @@ func TestDeploymentAgainstServer(t *testing.T) {
 		}
 		want := fmt.Sprintf("Scaled up replica set %s from 0 to 3", rs.Name)
 		c.waitUntil("ScalingReplicaSet event", func() (bool, error) {
-			evs, err := c.client.CoreV1().Events(ns).List(context.Background(), metav1.ListOptions{})
+			evs, err := c.Client.CoreV1().Events(ns).List(context.Background(), metav1.ListOptions{})
 			if err != nil {
 				return false, err
 			}
@@ -603,7 +492,7 @@ func TestDeploymentAgainstServer(t *testing.T) {
 		check := func(pods map[string]*corev1.Pod) string {
 			_, ready, _ := countPods(pods)
 			var wanted int32
-			if l, err := c.client.AppsV1().ReplicaSets(ns).List(context.Background(), metav1.ListOptions{}); err == nil {
+			if l, err := c.Client.AppsV1().ReplicaSets(ns).List(context.Background(), metav1.ListOptions{}); err == nil {
 				for _, rs := range l.Items {
 					wanted += *rs.Spec.Replicas
 				}

@@ -76,34 +76,24 @@ func New(cc controller.Context) (controller.Controller, error) {
 }
 
 func newController(cc controller.Context) (*Controller, error) {
-	log := cc.Log
-	if log == nil {
-		log = slog.Default()
-	}
 	svcInf := cc.Informers.Core().V1().Services()
 	podInf := cc.Informers.Core().V1().Pods()
 	epInf := cc.Informers.Core().V1().Endpoints() //nolint:staticcheck // Endpoints is deprecated, and this controller keeps it for older clients.
 	c := &Controller{
 		client:    cc.Client,
 		recorder:  cc.Recorder(eventSource),
-		log:       log.With("controller", Name),
+		log:       cc.LogOrDefault().With("controller", Name),
 		svcLister: svcInf.Lister(),
 		podLister: podInf.Lister(),
 		epLister:  epInf.Lister(),
 		queue:     controller.NewQueue[string](Name),
 		written:   map[string]write{},
 	}
-	var regs []cache.ResourceEventHandlerRegistration
-	for _, h := range []struct {
-		inf     cache.SharedIndexInformer
-		handler cache.ResourceEventHandler
-	}{
-		{svcInf.Informer(), cache.ResourceEventHandlerFuncs{
-			AddFunc:    c.enqueue,
-			UpdateFunc: func(_, cur any) { c.enqueue(cur) },
-			DeleteFunc: c.enqueue,
-		}},
-		{podInf.Informer(), cache.ResourceEventHandlerDetailedFuncs{
+	var err error
+	// A registration error names the controller rather than the informer.
+	c.synced, err = controller.AddHandlers(
+		controller.Handler{What: Name, Informer: svcInf.Informer(), Handler: controllerutil.EnqueueHandler[*corev1.Service](c.queue, nil)},
+		controller.Handler{What: Name, Informer: podInf.Informer(), Handler: cache.ResourceEventHandlerDetailedFuncs{
 			// Pods listed at start-up need no event: every Service is queued by its own.
 			AddFunc: func(obj any, initial bool) {
 				if !initial {
@@ -113,16 +103,10 @@ func newController(cc controller.Context) (*Controller, error) {
 			UpdateFunc: func(old, cur any) { c.podUpdated(old.(*corev1.Pod), cur.(*corev1.Pod)) },
 			DeleteFunc: c.podAddedOrDeleted,
 		}},
-		{epInf.Informer(), cache.ResourceEventHandlerFuncs{DeleteFunc: c.enqueue}},
-	} {
-		reg, err := h.inf.AddEventHandler(h.handler)
-		if err != nil {
-			return nil, fmt.Errorf("%s informer: %w", Name, err)
-		}
-		regs = append(regs, reg)
-	}
-	for _, r := range regs {
-		c.synced = append(c.synced, r.HasSynced)
+		controller.Handler{What: Name, Informer: epInf.Informer(), Handler: cache.ResourceEventHandlerFuncs{DeleteFunc: c.enqueue}},
+	)
+	if err != nil {
+		return nil, err
 	}
 	return c, nil
 }
@@ -160,10 +144,7 @@ func (c *Controller) queueLeftovers() {
 }
 
 func (c *Controller) enqueue(obj any) {
-	if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = t.Obj
-	}
-	if m, ok := obj.(metav1.Object); ok {
+	if m, ok := controllerutil.ObjectOf[metav1.Object](obj); ok {
 		c.queue.Add(m.GetNamespace() + "/" + m.GetName())
 	}
 }

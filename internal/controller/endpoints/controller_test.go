@@ -3,35 +3,29 @@ package endpoints
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 
-	"github.com/skiff-sh/skiff/internal/controller"
+	"github.com/skiff-sh/skiff/internal/controller/controllertest"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/informers"
-	"k8s.io/client-go/kubernetes/fake"
 	core "k8s.io/client-go/testing"
-	"k8s.io/client-go/tools/record"
 )
 
 // fixture is a controller over a fake clientset (which hands out increasing resourceVersions for Endpoints) whose
 // informer caches the test fills by hand (never started).
 type fixture struct {
-	t        *testing.T
-	client   *fake.Clientset
-	factory  informers.SharedInformerFactory
-	c        *Controller
-	recorder *record.FakeRecorder
+	*controllertest.Env
+	t *testing.T
+	c *Controller
 }
 
 func newFixture(t *testing.T, objs ...runtime.Object) *fixture {
-	f := &fixture{t: t, client: fake.NewClientset(objs...), recorder: record.NewFakeRecorder(100)}
+	f := &fixture{Env: controllertest.NewEnv(t, 100, objs...), t: t}
 	var rv atomic.Int64
 	stamp := func(a core.Action) (bool, runtime.Object, error) {
 		var obj runtime.Object
@@ -43,47 +37,26 @@ func newFixture(t *testing.T, objs ...runtime.Object) *fixture {
 		}
 		return false, nil, nil
 	}
-	f.client.PrependReactor("create", "endpoints", stamp)
-	f.client.PrependReactor("update", "endpoints", stamp)
-	f.factory = informers.NewSharedInformerFactory(f.client, 0)
-	c, err := newController(controller.Context{
-		Client: f.client, Informers: f.factory, Log: slog.Default(),
-		Recorder: func(string) record.EventRecorder { return f.recorder },
-	})
+	f.Client.PrependReactor("create", "endpoints", stamp)
+	f.Client.PrependReactor("update", "endpoints", stamp)
+	c, err := newController(f.Context(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.c = c
-	for _, o := range objs {
-		f.cache(o)
-	}
+	f.Cache(objs...)
 	return f
 }
 
-func (f *fixture) cache(obj runtime.Object) {
-	var err error
-	switch o := obj.(type) {
-	case *corev1.Service:
-		err = f.factory.Core().V1().Services().Informer().GetIndexer().Update(o)
-	case *corev1.Pod:
-		err = f.factory.Core().V1().Pods().Informer().GetIndexer().Update(o)
-	case *corev1.Endpoints:
-		err = f.factory.Core().V1().Endpoints().Informer().GetIndexer().Update(o)
-	}
-	if err != nil {
-		f.t.Fatal(err)
-	}
-}
-
 func (f *fixture) sync(key string) error {
-	f.client.ClearActions()
+	f.Client.ClearActions()
 	_, err := f.c.sync(context.Background(), key)
 	return err
 }
 
 func (f *fixture) writes() string {
 	var out []string
-	for _, a := range f.client.Actions() {
+	for _, a := range f.Client.Actions() {
 		if v := a.GetVerb(); v != "get" && v != "list" && v != "watch" {
 			out = append(out, v+" "+a.GetResource().Resource)
 		}
@@ -92,7 +65,7 @@ func (f *fixture) writes() string {
 }
 
 func (f *fixture) stored(ns, name string) *corev1.Endpoints {
-	ep, err := f.client.CoreV1().Endpoints(ns).Get(context.Background(), name, metav1.GetOptions{})
+	ep, err := f.Client.CoreV1().Endpoints(ns).Get(context.Background(), name, metav1.GetOptions{})
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -112,13 +85,13 @@ func TestSyncCreatesAndUpdates(t *testing.T) {
 	if err := f.sync("ns/web"); !errors.Is(err, ErrStaleCache) || f.writes() != "" {
 		t.Fatalf("lagging cache: err %v writes %s", err, f.writes())
 	}
-	f.cache(f.stored("ns", "web"))
+	f.Cache(f.stored("ns", "web"))
 	if err := f.sync("ns/web"); err != nil || f.writes() != "" {
 		t.Fatalf("steady: err %v writes %s", err, f.writes())
 	}
 	b2 := b.DeepCopy()
 	b2.Status.Conditions[0].Status = corev1.ConditionTrue
-	f.cache(b2)
+	f.Cache(b2)
 	if err := f.sync("ns/web"); err != nil || f.writes() != "update endpoints" {
 		t.Fatalf("pod ready: err %v writes %s", err, f.writes())
 	}
@@ -170,14 +143,14 @@ func TestSyncLeavesOthersAlone(t *testing.T) {
 
 func TestSyncReportsFailures(t *testing.T) {
 	f := newFixture(t, mkService(), mkPod("a", "10.42.0.1"))
-	f.client.PrependReactor("create", "endpoints", func(core.Action) (bool, runtime.Object, error) {
+	f.Client.PrependReactor("create", "endpoints", func(core.Action) (bool, runtime.Object, error) {
 		return true, nil, apierrors.NewForbidden(corev1.Resource("endpoints"), "web", errors.New("nope"))
 	})
 	if err := f.sync("ns/web"); err == nil {
 		t.Fatal("want error")
 	}
 	select {
-	case e := <-f.recorder.Events:
+	case e := <-f.Recorder.Events:
 		if !strings.HasPrefix(e, "Warning FailedToCreateEndpoint Failed to create endpoint for service ns/web: ") {
 			t.Errorf("event %q", e)
 		}

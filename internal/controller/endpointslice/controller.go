@@ -62,10 +62,6 @@ func New(cc controller.Context) (controller.Controller, error) {
 }
 
 func newController(cc controller.Context) (*Controller, error) {
-	log := cc.Log
-	if log == nil {
-		log = slog.Default()
-	}
 	svcInf := cc.Informers.Core().V1().Services()
 	podInf := cc.Informers.Core().V1().Pods()
 	nodeInf := cc.Informers.Core().V1().Nodes()
@@ -76,7 +72,7 @@ func newController(cc controller.Context) (*Controller, error) {
 	c := &Controller{
 		client:      cc.Client,
 		recorder:    cc.Recorder(eventSource),
-		log:         log.With("controller", Name),
+		log:         cc.LogOrDefault().With("controller", Name),
 		svcLister:   svcInf.Lister(),
 		podLister:   podInf.Lister(),
 		podIndexer:  podInf.Informer().GetIndexer(),
@@ -86,17 +82,11 @@ func newController(cc controller.Context) (*Controller, error) {
 		tracker:     newTracker(),
 		maxPerSlice: MaxEndpointsPerSlice,
 	}
-	var regs []cache.ResourceEventHandlerRegistration
-	for _, h := range []struct {
-		inf     cache.SharedIndexInformer
-		handler cache.ResourceEventHandler
-	}{
-		{svcInf.Informer(), cache.ResourceEventHandlerFuncs{
-			AddFunc:    c.enqueueService,
-			UpdateFunc: func(_, cur any) { c.enqueueService(cur) },
-			DeleteFunc: c.enqueueService,
-		}},
-		{podInf.Informer(), cache.ResourceEventHandlerDetailedFuncs{
+	var err error
+	// A registration error names the controller rather than the informer.
+	c.synced, err = controller.AddHandlers(
+		controller.Handler{What: Name, Informer: svcInf.Informer(), Handler: controllerutil.EnqueueHandler[*corev1.Service](c.queue, nil)},
+		controller.Handler{What: Name, Informer: podInf.Informer(), Handler: cache.ResourceEventHandlerDetailedFuncs{
 			// Pods listed at start-up need no event: every Service is queued by its own.
 			AddFunc: func(obj any, initial bool) {
 				if !initial {
@@ -106,7 +96,7 @@ func newController(cc controller.Context) (*Controller, error) {
 			UpdateFunc: func(old, cur any) { c.podUpdated(old.(*corev1.Pod), cur.(*corev1.Pod)) },
 			DeleteFunc: c.podAddedOrDeleted,
 		}},
-		{nodeInf.Informer(), cache.ResourceEventHandlerDetailedFuncs{
+		controller.Handler{What: Name, Informer: nodeInf.Informer(), Handler: cache.ResourceEventHandlerDetailedFuncs{
 			// Nodes listed at start-up are in the cache before any sync; a node added later may be one whose pods
 			// a sync had to leave out.
 			AddFunc: func(obj any, initial bool) {
@@ -121,20 +111,14 @@ func newController(cc controller.Context) (*Controller, error) {
 			},
 			DeleteFunc: c.nodeChanged,
 		}},
-		{sliceInf.Informer(), cache.ResourceEventHandlerFuncs{
+		controller.Handler{What: Name, Informer: sliceInf.Informer(), Handler: cache.ResourceEventHandlerFuncs{
 			AddFunc:    c.sliceChanged,
 			UpdateFunc: func(old, cur any) { c.sliceChanged(old); c.sliceChanged(cur) },
 			DeleteFunc: c.sliceDeleted,
 		}},
-	} {
-		reg, err := h.inf.AddEventHandler(h.handler)
-		if err != nil {
-			return nil, fmt.Errorf("%s informer: %w", Name, err)
-		}
-		regs = append(regs, reg)
-	}
-	for _, r := range regs {
-		c.synced = append(c.synced, r.HasSynced)
+	)
+	if err != nil {
+		return nil, err
 	}
 	return c, nil
 }
@@ -146,15 +130,6 @@ func (c *Controller) Name() string { return Name }
 // ctx ends.
 func (c *Controller) Run(ctx context.Context, workers int) error {
 	return controller.RunQueue(ctx, Name, c.log, c.queue, c.synced, workers, c.sync)
-}
-
-func (c *Controller) enqueueService(obj any) {
-	if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = t.Obj
-	}
-	if s, ok := obj.(*corev1.Service); ok {
-		c.queue.Add(s.Namespace + "/" + s.Name)
-	}
 }
 
 func (c *Controller) enqueueKeys(keys []string) {
@@ -175,10 +150,7 @@ func (c *Controller) podUpdated(old, cur *corev1.Pod) {
 
 // nodeChanged queues the Services of the pods on a node that appeared, went or moved to another zone.
 func (c *Controller) nodeChanged(obj any) {
-	if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = t.Obj
-	}
-	n, ok := obj.(*corev1.Node)
+	n, ok := controllerutil.ObjectOf[*corev1.Node](obj)
 	if !ok {
 		return
 	}
@@ -199,10 +171,7 @@ func (c *Controller) nodeChanged(obj any) {
 
 // serviceKeyOf returns the key of the Service a slice this controller manages belongs to.
 func serviceKeyOf(obj any) (*discoveryv1.EndpointSlice, string, bool) {
-	if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = t.Obj
-	}
-	s, ok := obj.(*discoveryv1.EndpointSlice)
+	s, ok := controllerutil.ObjectOf[*discoveryv1.EndpointSlice](obj)
 	if !ok || s.Labels[discoveryv1.LabelManagedBy] != ControllerName || s.Labels[discoveryv1.LabelServiceName] == "" {
 		return nil, "", false
 	}

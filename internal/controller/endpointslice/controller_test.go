@@ -12,30 +12,26 @@ import (
 	"testing"
 
 	"github.com/skiff-sh/skiff/internal/controller"
+	"github.com/skiff-sh/skiff/internal/controller/controllertest"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/informers"
-	"k8s.io/client-go/kubernetes/fake"
 	core "k8s.io/client-go/testing"
-	"k8s.io/client-go/tools/record"
 )
 
 // fixture is a controller over a fake clientset whose informer caches the test fills by hand (never started). The
 // clientset names generated slices and hands out increasing resourceVersions, as the API server does.
 type fixture struct {
-	t        *testing.T
-	client   *fake.Clientset
-	factory  informers.SharedInformerFactory
-	c        *Controller
-	recorder *record.FakeRecorder
+	*controllertest.Env
+	t *testing.T
+	c *Controller
 }
 
 func newFixture(t *testing.T, objs ...runtime.Object) *fixture {
-	f := &fixture{t: t, client: fake.NewClientset(objs...), recorder: record.NewFakeRecorder(100)}
+	f := &fixture{Env: controllertest.NewEnv(t, 100, objs...), t: t}
 	var rv atomic.Int64
 	rv.Store(100)
 	stamp := func(a core.Action) (bool, runtime.Object, error) {
@@ -53,64 +49,41 @@ func newFixture(t *testing.T, objs ...runtime.Object) *fixture {
 		}
 		return false, nil, nil
 	}
-	f.client.PrependReactor("create", "endpointslices", stamp)
-	f.client.PrependReactor("update", "endpointslices", stamp)
-	f.factory = informers.NewSharedInformerFactory(f.client, 0)
-	c, err := newController(controller.Context{
-		Client: f.client, Informers: f.factory, Log: slog.Default(),
-		Recorder: func(string) record.EventRecorder { return f.recorder },
-	})
+	f.Client.PrependReactor("create", "endpointslices", stamp)
+	f.Client.PrependReactor("update", "endpointslices", stamp)
+	c, err := newController(f.Context(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.c = c
-	for _, o := range objs {
-		f.cache(o)
-	}
+	f.Cache(objs...)
 	return f
-}
-
-func (f *fixture) cache(obj runtime.Object) {
-	var err error
-	switch o := obj.(type) {
-	case *corev1.Service:
-		err = f.factory.Core().V1().Services().Informer().GetIndexer().Update(o)
-	case *corev1.Pod:
-		err = f.factory.Core().V1().Pods().Informer().GetIndexer().Update(o)
-	case *corev1.Node:
-		err = f.factory.Core().V1().Nodes().Informer().GetIndexer().Update(o)
-	case *discoveryv1.EndpointSlice:
-		err = f.factory.Discovery().V1().EndpointSlices().Informer().GetIndexer().Update(o)
-	}
-	if err != nil {
-		f.t.Fatal(err)
-	}
 }
 
 // catchUp copies every slice from the fake server into the informer cache.
 func (f *fixture) catchUp() {
-	list, err := f.client.DiscoveryV1().EndpointSlices("").List(context.Background(), metav1.ListOptions{})
+	list, err := f.Client.DiscoveryV1().EndpointSlices("").List(context.Background(), metav1.ListOptions{})
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	idx := f.factory.Discovery().V1().EndpointSlices().Informer().GetIndexer()
+	idx := f.Factory.Discovery().V1().EndpointSlices().Informer().GetIndexer()
 	for _, o := range idx.List() {
 		_ = idx.Delete(o)
 	}
 	for i := range list.Items {
-		f.cache(&list.Items[i])
+		f.Cache(&list.Items[i])
 	}
 }
 
 func (f *fixture) sync(key string) error {
-	f.client.ClearActions()
+	f.Client.ClearActions()
 	_, err := f.c.sync(context.Background(), key)
 	return err
 }
 
 func (f *fixture) writes() string {
 	var out []string
-	for _, a := range f.client.Actions() {
+	for _, a := range f.Client.Actions() {
 		if v := a.GetVerb(); v != "get" && v != "list" && v != "watch" {
 			out = append(out, v+" "+a.GetResource().Resource)
 		}
@@ -119,7 +92,7 @@ func (f *fixture) writes() string {
 }
 
 func (f *fixture) slices() []*discoveryv1.EndpointSlice {
-	list, _ := f.client.DiscoveryV1().EndpointSlices("ns").List(context.Background(), metav1.ListOptions{})
+	list, _ := f.Client.DiscoveryV1().EndpointSlices("ns").List(context.Background(), metav1.ListOptions{})
 	var out []*discoveryv1.EndpointSlice
 	for i := range list.Items {
 		out = append(out, &list.Items[i])
@@ -160,7 +133,7 @@ func TestSyncWritesSlicesOnce(t *testing.T) {
 	b2 := b.DeepCopy()
 	b2.ResourceVersion = "2"
 	b2.Status.Conditions[0].Status = corev1.ConditionTrue
-	f.cache(b2)
+	f.Cache(b2)
 	f.c.queue.Add("ns/web")
 	for f.c.queue.Len() > 0 {
 		controller.ProcessNext(context.Background(), slog.Default(), f.c.queue, f.c.sync)
@@ -203,14 +176,14 @@ func TestSyncLeavesSelectorlessServicesAlone(t *testing.T) {
 
 func TestSyncReportsFailures(t *testing.T) {
 	f := newFixture(t, objects(mkService(), mkPod("a", "10.42.0.1"))...)
-	f.client.PrependReactor("create", "endpointslices", func(core.Action) (bool, runtime.Object, error) {
+	f.Client.PrependReactor("create", "endpointslices", func(core.Action) (bool, runtime.Object, error) {
 		return true, nil, apierrors.NewForbidden(discoveryv1.Resource("endpointslices"), "", errors.New("quota"))
 	})
 	if err := f.sync("ns/web"); err == nil {
 		t.Fatal("want error")
 	}
 	select {
-	case e := <-f.recorder.Events:
+	case e := <-f.Recorder.Events:
 		if !strings.HasPrefix(e, "Warning FailedToUpdateEndpointSlices Error updating Endpoint Slices for Service ns/web: ") {
 			t.Errorf("event %q", e)
 		}
@@ -234,7 +207,7 @@ func TestPodAndNodeHandlers(t *testing.T) {
 	other := mkService(func(s *corev1.Service) { s.Name, s.Spec.Selector = "other", map[string]string{"app": "other"} })
 	a := mkPod("a", "10.42.0.1")
 	f := newFixture(t, objects(svc, a)...)
-	f.cache(other)
+	f.Cache(other)
 	drain := func() string {
 		var out []string
 		for f.c.queue.Len() > 0 {

@@ -7,22 +7,16 @@ package endpointslice_test
 // node that went away. Waits poll with deadlines; nothing sleeps for a fixed time.
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/skiff-sh/skiff/internal/controller/controllertest"
 	"github.com/skiff-sh/skiff/internal/controller/endpoints"
 	"github.com/skiff-sh/skiff/internal/controller/endpointslice"
 	"github.com/skiff-sh/skiff/internal/controller/manager"
@@ -36,138 +30,22 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/utils/ptr"
 )
 
 const waitFor = 60 * time.Second
 
-var (
-	buildOnce sync.Once
-	skiffBin  string
-	buildErr  error
-)
-
-// binary returns the skiff binary: $SKIFF_BIN if set, else ./cmd/skiff built once into a temporary directory.
-func binary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		if b := os.Getenv("SKIFF_BIN"); b != "" {
-			skiffBin, buildErr = filepath.Abs(b)
-			return
-		}
-		dir, err := os.MkdirTemp("", "skiff-endpointslice-it-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		_, file, _, _ := runtime.Caller(0)
-		skiffBin = filepath.Join(dir, "skiff")
-		cmd := exec.Command("go", "build", "-o", skiffBin, "./cmd/skiff")
-		cmd.Dir = filepath.Join(filepath.Dir(file), "..", "..", "..")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build ./cmd/skiff: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return skiffBin
-}
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if os.Getenv("SKIFF_BIN") == "" && skiffBin != "" {
-		_ = os.RemoveAll(filepath.Dir(skiffBin))
-	}
-	os.Exit(code)
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
+func TestMain(m *testing.M) { controllertest.Main(m) }
 
 type cluster struct {
-	t          *testing.T
-	client     kubernetes.Interface
-	kubeconfig string
-	cacheDir   string
-	home       string
+	*controllertest.Server
+	t *testing.T
 }
 
 // startServer runs `skiff server` until the test ends and waits for /readyz.
 func startServer(t *testing.T, args ...string) *cluster {
 	t.Helper()
-	data := t.TempDir()
-	var logBuf syncBuffer
-	cmd := exec.Command(binary(t), append([]string{"server", "--data-dir", data, "--port", strconv.Itoa(freePort(t)),
-		"--disable-agent", "--log-level", "warn"}, args...)...)
-	cmd.Stdout, cmd.Stderr = &logBuf, &logBuf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(20 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-		if t.Failed() {
-			t.Logf("skiff server log:\n%s", logBuf.String())
-		}
-	})
-	c := &cluster{t: t, kubeconfig: filepath.Join(data, "admin.kubeconfig"), cacheDir: t.TempDir(), home: t.TempDir()}
-	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
-	defer cancel()
-	err := wait.PollUntilContextCancel(ctx, 100*time.Millisecond, true, func(ctx context.Context) (bool, error) {
-		select {
-		case err := <-exited:
-			return false, fmt.Errorf("skiff server exited: %v\n%s", err, logBuf.String())
-		default:
-		}
-		if c.client == nil {
-			rc, err := clientcmd.BuildConfigFromFlags("", c.kubeconfig)
-			if err != nil {
-				return false, nil // not written yet
-			}
-			if c.client, err = kubernetes.NewForConfig(rc); err != nil {
-				return false, err
-			}
-		}
-		body, err := c.client.Discovery().RESTClient().Get().AbsPath("/readyz").DoRaw(ctx)
-		return err == nil && string(body) == "ok", nil
-	})
-	if err != nil {
-		t.Fatalf("server not ready: %v", err)
-	}
-	return c
-}
-
-type syncBuffer struct {
-	mu sync.Mutex // guards b
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	return &cluster{Server: controllertest.StartServer(t, controllertest.ServerOptions{Args: args}), t: t}
 }
 
 // kubectl runs the real kubectl against the cluster.
@@ -175,13 +53,11 @@ func (c *cluster) kubectl(args ...string) string {
 	c.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "kubectl", append([]string{"--cache-dir", c.cacheDir}, args...)...)
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+c.kubeconfig, "HOME="+c.home)
-	out, err := cmd.CombinedOutput()
+	out, err := c.Kubectl(ctx, args...)
 	if err != nil {
 		c.t.Fatalf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
-	return string(out)
+	return out
 }
 
 // eventually polls cond until it holds or waitFor passes; cond's last error and description are reported.
@@ -386,7 +262,7 @@ func TestEndpointsAndNodeLifecycle(t *testing.T) {
 		t.Skip("the manager's registry lacks the endpointslice, endpoints or nodelifecycle controller")
 	}
 	c := startServer(t, "--node-monitor-grace-period", "5s")
-	client := c.client
+	client := c.Client
 	ctx := context.Background()
 	const ns = "web-it"
 	if _, err := client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/skiff-sh/skiff/internal/clock"
 	"github.com/skiff-sh/skiff/internal/controller"
+	"github.com/skiff-sh/skiff/internal/controller/controllerutil"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -219,11 +220,7 @@ func ownerUIDs(obj any) ([]string, error) {
 }
 
 func asMetadata(obj any) (*metav1.PartialObjectMetadata, bool) {
-	if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = t.Obj
-	}
-	m, ok := obj.(*metav1.PartialObjectMetadata)
-	return m, ok
+	return controllerutil.ObjectOf[*metav1.PartialObjectMetadata](obj)
 }
 
 func keyOf(gvr schema.GroupVersionResource, m *metav1.PartialObjectMetadata) objectKey {

@@ -64,14 +64,7 @@ func New(cc controller.Context) (controller.Controller, error) {
 }
 
 func newController(cc controller.Context) (*Controller, error) {
-	clk := cc.Clock
-	if clk == nil {
-		clk = clock.Real{}
-	}
-	log := cc.Log
-	if log == nil {
-		log = slog.Default()
-	}
+	clk, log := cc.ClockOrReal(), cc.LogOrDefault()
 	jobInf := cc.Informers.Batch().V1().Jobs()
 	podInf := cc.Informers.Core().V1().Pods()
 	c := &Controller{
@@ -84,23 +77,18 @@ func newController(cc controller.Context) (*Controller, error) {
 		queue:        controller.NewQueue[string](Name),
 		expectations: controllerutil.NewExpectations(clk),
 	}
-	jobReg, err := jobInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    c.enqueue,
-		UpdateFunc: func(_, cur any) { c.enqueue(cur) },
-		DeleteFunc: c.deleteJob,
-	})
+	var err error
+	c.synced, err = controller.AddHandlers(
+		controller.Handler{What: "job", Informer: jobInf.Informer(), Handler: controllerutil.EnqueueHandler[*batchv1.Job](c.queue, c.expectations.Delete)},
+		controller.Handler{What: "pod", Informer: podInf.Informer(), Handler: cache.ResourceEventHandlerFuncs{
+			AddFunc:    c.addPod,
+			UpdateFunc: func(_, cur any) { c.podChanged(cur, false) },
+			DeleteFunc: func(obj any) { c.podChanged(obj, true) },
+		}},
+	)
 	if err != nil {
-		return nil, fmt.Errorf("job informer: %w", err)
+		return nil, err
 	}
-	podReg, err := podInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    c.addPod,
-		UpdateFunc: func(_, cur any) { c.podChanged(cur, false) },
-		DeleteFunc: func(obj any) { c.podChanged(obj, true) },
-	})
-	if err != nil {
-		return nil, fmt.Errorf("pod informer: %w", err)
-	}
-	c.synced = []cache.InformerSynced{jobReg.HasSynced, podReg.HasSynced}
 	if c.ttl, err = newTTLController(cc, clk, log); err != nil {
 		return nil, err
 	}
@@ -124,36 +112,9 @@ func (c *Controller) Run(ctx context.Context, workers int) error {
 	return nil
 }
 
-func (c *Controller) enqueue(obj any) {
-	if j, ok := obj.(*batchv1.Job); ok {
-		c.queue.Add(cache.MetaObjectToName(j).String())
-	}
-}
-
-func (c *Controller) deleteJob(obj any) {
-	j, ok := obj.(*batchv1.Job)
-	if !ok {
-		t, ok := obj.(cache.DeletedFinalStateUnknown)
-		if !ok {
-			return
-		}
-		if j, ok = t.Obj.(*batchv1.Job); !ok {
-			return
-		}
-	}
-	c.expectations.Delete(cache.MetaObjectToName(j).String())
-	c.queue.Add(cache.MetaObjectToName(j).String())
-}
-
 // resolve returns the Job ref points to in ns, if it is in the cache with the same UID.
 func (c *Controller) resolve(ns string, ref *metav1.OwnerReference) *batchv1.Job {
-	if ref == nil || ref.Kind != controllerKind.Kind || ref.APIVersion != controllerKind.GroupVersion().String() {
-		return nil
-	}
-	j, err := c.jobLister.Jobs(ns).Get(ref.Name)
-	if err != nil || j.UID != ref.UID {
-		return nil
-	}
+	j, _ := controllerutil.ResolveControllerRef(ref, controllerKind, c.jobLister.Jobs(ns).Get)
 	return j
 }
 

@@ -3,91 +3,47 @@ package job
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/skiff-sh/skiff/internal/clock"
-	"github.com/skiff-sh/skiff/internal/controller"
+	"github.com/skiff-sh/skiff/internal/controller/controllertest"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/informers"
-	"k8s.io/client-go/kubernetes/fake"
 	core "k8s.io/client-go/testing"
-	"k8s.io/client-go/tools/record"
 	"k8s.io/utils/ptr"
 )
 
 // fixture is a controller over a fake clientset whose informer caches the test fills by hand (never started).
 type fixture struct {
-	t        *testing.T
-	client   *fake.Clientset
-	c        *Controller
-	recorder *record.FakeRecorder
+	*controllertest.Env
+	t *testing.T
+	c *Controller
 }
 
 func newFixture(t *testing.T, objs ...runtime.Object) *fixture {
-	f := &fixture{t: t, client: fake.NewClientset(objs...), recorder: record.NewFakeRecorder(1000)}
-	var n atomic.Int32
-	f.client.PrependReactor("create", "pods", func(a core.Action) (bool, runtime.Object, error) {
-		p := a.(core.CreateAction).GetObject().(*corev1.Pod)
-		if p.Name == "" {
-			p.Name = fmt.Sprintf("%s%05d", p.GenerateName, n.Add(1))
-		}
-		return false, nil, nil
-	})
-	factory := informers.NewSharedInformerFactory(f.client, 0)
-	c, err := newController(controller.Context{
-		Client: f.client, Informers: factory, Clock: clock.NewFake(now), Log: slog.Default(),
-		Recorder: func(string) record.EventRecorder { return f.recorder },
-	})
+	f := &fixture{Env: controllertest.NewEnv(t, 1000, objs...), t: t}
+	f.NameGeneratedPods()
+	c, err := newController(f.Context(clock.NewFake(now)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.c = c
-	for _, o := range objs {
-		switch o := o.(type) {
-		case *batchv1.Job:
-			_ = factory.Batch().V1().Jobs().Informer().GetIndexer().Add(o)
-		case *corev1.Pod:
-			_ = factory.Core().V1().Pods().Informer().GetIndexer().Add(o)
-		}
-	}
+	f.Cache(objs...)
 	return f
 }
 
 // actions lists "verb resource[/sub]" of the writes made since the last call.
 func (f *fixture) actions() []string {
-	var out []string
-	for _, a := range f.client.Actions() {
-		if a.GetVerb() == "get" || a.GetVerb() == "list" || a.GetVerb() == "watch" {
-			continue
-		}
-		s := a.GetVerb() + " " + a.GetResource().Resource
-		if a.GetSubresource() != "" {
-			s += "/" + a.GetSubresource()
-		}
-		out = append(out, s)
-	}
-	f.client.ClearActions()
+	out := controllertest.Writes(f.Client.Actions())
+	f.Client.ClearActions()
 	return out
 }
 
-func (f *fixture) events() []string {
-	var out []string
-	for {
-		select {
-		case e := <-f.recorder.Events:
-			out = append(out, e)
-		default:
-			return out
-		}
-	}
-}
+func (f *fixture) events() []string { return controllertest.Events(f.Recorder) }
 
 func selected(j *batchv1.Job) *batchv1.Job {
 	j.Spec.Selector = &metav1.LabelSelector{MatchLabels: map[string]string{"batch.kubernetes.io/controller-uid": string(j.UID)}}
@@ -111,7 +67,7 @@ func TestSyncCreatesTrackedPods(t *testing.T) {
 	if got := fmt.Sprint(f.actions()); got != "[update jobs/status create pods create pods]" {
 		t.Fatalf("actions %v", got)
 	}
-	pods, _ := f.client.CoreV1().Pods("ns").List(context.Background(), metav1.ListOptions{})
+	pods, _ := f.Client.CoreV1().Pods("ns").List(context.Background(), metav1.ListOptions{})
 	for _, p := range pods.Items {
 		ref := metav1.GetControllerOf(&p)
 		if p.GenerateName != "pi-" || ref == nil || ref.UID != j.UID || !*ref.BlockOwnerDeletion || p.Finalizers[0] != TrackingFinalizer {
@@ -141,11 +97,11 @@ func TestSyncCountsBeforeReleasing(t *testing.T) {
 	if got := fmt.Sprint(f.actions()); got != "[update jobs/status create pods patch pods]" {
 		t.Fatalf("actions %v", got)
 	}
-	got, _ := f.client.BatchV1().Jobs("ns").Get(context.Background(), "pi", metav1.GetOptions{})
+	got, _ := f.Client.BatchV1().Jobs("ns").Get(context.Background(), "pi", metav1.GetOptions{})
 	if u := got.Status.UncountedTerminatedPods; u == nil || len(u.Succeeded) != 1 || u.Succeeded[0] != "a" {
 		t.Errorf("uncounted %+v", u)
 	}
-	p, _ := f.client.CoreV1().Pods("ns").Get(context.Background(), "a", metav1.GetOptions{})
+	p, _ := f.Client.CoreV1().Pods("ns").Get(context.Background(), "a", metav1.GetOptions{})
 	if len(p.Finalizers) != 0 {
 		t.Errorf("finalizers %v", p.Finalizers)
 	}
@@ -189,7 +145,7 @@ func TestTTLDeletesExpiredJob(t *testing.T) {
 		t.Fatal(err)
 	}
 	var del core.DeleteAction
-	for _, a := range f.client.Actions() {
+	for _, a := range f.Client.Actions() {
 		if d, ok := a.(core.DeleteAction); ok {
 			del = d
 		}

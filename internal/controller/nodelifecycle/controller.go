@@ -81,14 +81,6 @@ func newController(cc controller.Context, opts Options) (*Controller, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
-	clk := cc.Clock
-	if clk == nil {
-		clk = clock.Real{}
-	}
-	log := cc.Log
-	if log == nil {
-		log = slog.Default()
-	}
 	nodeInf := cc.Informers.Core().V1().Nodes()
 	leaseInf := cc.Informers.Coordination().V1().Leases()
 	podInf := cc.Informers.Core().V1().Pods()
@@ -98,8 +90,8 @@ func newController(cc controller.Context, opts Options) (*Controller, error) {
 	c := &Controller{
 		client:      cc.Client,
 		recorder:    cc.Recorder(eventSource),
-		clock:       clk,
-		log:         log.With("controller", Name),
+		clock:       cc.ClockOrReal(),
+		log:         cc.LogOrDefault().With("controller", Name),
 		opts:        opts,
 		nodeLister:  nodeInf.Lister(),
 		leaseLister: leaseInf.Lister(),
@@ -108,40 +100,33 @@ func newController(cc controller.Context, opts Options) (*Controller, error) {
 		observed:    map[string]Observation{},
 		evicting:    map[types.UID]bool{},
 	}
-	nodeReg, err := nodeInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    c.enqueueNode,
-		UpdateFunc: func(_, cur any) { c.enqueueNode(cur) },
-		DeleteFunc: c.enqueueNode,
-	})
+	var err error
+	c.synced, err = controller.AddHandlers(
+		controller.Handler{What: "node", Informer: nodeInf.Informer(), Handler: cache.ResourceEventHandlerFuncs{
+			AddFunc:    c.enqueueNode,
+			UpdateFunc: func(_, cur any) { c.enqueueNode(cur) },
+			DeleteFunc: c.enqueueNode,
+		}},
+		controller.Handler{What: "lease", Informer: leaseInf.Informer(), Handler: cache.FilteringResourceEventHandler{
+			FilterFunc: func(obj any) bool {
+				l, ok := controllerutil.ObjectOf[*coordinationv1.Lease](obj)
+				return ok && l.Namespace == LeaseNamespace
+			},
+			Handler: cache.ResourceEventHandlerFuncs{
+				AddFunc:    c.enqueueLease,
+				UpdateFunc: func(_, cur any) { c.enqueueLease(cur) },
+				DeleteFunc: c.enqueueLease,
+			},
+		}},
+		controller.Handler{What: "pod", Informer: podInf.Informer(), Handler: cache.ResourceEventHandlerFuncs{
+			AddFunc:    c.addPod,
+			UpdateFunc: c.updatePod,
+			DeleteFunc: c.deletePod,
+		}},
+	)
 	if err != nil {
-		return nil, fmt.Errorf("node informer: %w", err)
+		return nil, err
 	}
-	leaseReg, err := leaseInf.Informer().AddEventHandler(cache.FilteringResourceEventHandler{
-		FilterFunc: func(obj any) bool {
-			if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-				obj = t.Obj
-			}
-			l, ok := obj.(*coordinationv1.Lease)
-			return ok && l.Namespace == LeaseNamespace
-		},
-		Handler: cache.ResourceEventHandlerFuncs{
-			AddFunc:    c.enqueueLease,
-			UpdateFunc: func(_, cur any) { c.enqueueLease(cur) },
-			DeleteFunc: c.enqueueLease,
-		},
-	})
-	if err != nil {
-		return nil, fmt.Errorf("lease informer: %w", err)
-	}
-	podReg, err := podInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    c.addPod,
-		UpdateFunc: c.updatePod,
-		DeleteFunc: c.deletePod,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("pod informer: %w", err)
-	}
-	c.synced = []cache.InformerSynced{nodeReg.HasSynced, leaseReg.HasSynced, podReg.HasSynced}
 	return c, nil
 }
 
@@ -155,19 +140,13 @@ func (c *Controller) Run(ctx context.Context, workers int) error {
 }
 
 func (c *Controller) enqueueNode(obj any) {
-	if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = t.Obj
-	}
-	if n, ok := obj.(*corev1.Node); ok {
+	if n, ok := controllerutil.ObjectOf[*corev1.Node](obj); ok {
 		c.queue.Add(n.Name)
 	}
 }
 
 func (c *Controller) enqueueLease(obj any) {
-	if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = t.Obj
-	}
-	if l, ok := obj.(*coordinationv1.Lease); ok {
+	if l, ok := controllerutil.ObjectOf[*coordinationv1.Lease](obj); ok {
 		c.queue.Add(l.Name)
 	}
 }

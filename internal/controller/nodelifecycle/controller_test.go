@@ -3,7 +3,6 @@ package nodelifecycle
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"sort"
 	"strings"
 	"testing"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/skiff-sh/skiff/internal/clock"
 	"github.com/skiff-sh/skiff/internal/controller"
+	"github.com/skiff-sh/skiff/internal/controller/controllertest"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -22,50 +22,26 @@ import (
 
 // fixture is a controller over a fake clientset whose informer caches the test fills by hand (never started).
 type fixture struct {
-	t        *testing.T
-	client   *fake.Clientset
-	factory  informers.SharedInformerFactory
-	c        *Controller
-	recorder *record.FakeRecorder
-	clk      *clock.Fake
+	*controllertest.Env
+	t   *testing.T
+	c   *Controller
+	clk *clock.Fake
 }
 
 func newFixture(t *testing.T, opts Options, objs ...runtime.Object) *fixture {
-	f := &fixture{t: t, client: fake.NewClientset(objs...), recorder: record.NewFakeRecorder(100), clk: clock.NewFake(now)}
-	f.factory = informers.NewSharedInformerFactory(f.client, 0)
-	c, err := newController(controller.Context{
-		Client: f.client, Informers: f.factory, Clock: f.clk, Log: slog.Default(),
-		Recorder: func(string) record.EventRecorder { return f.recorder },
-	}, opts)
+	f := &fixture{Env: controllertest.NewEnv(t, 100, objs...), t: t, clk: clock.NewFake(now)}
+	c, err := newController(f.Context(f.clk), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.c = c
-	for _, o := range objs {
-		f.cache(o)
-	}
+	f.Cache(objs...)
 	return f
-}
-
-// cache puts obj into the informer cache, as a watch event would.
-func (f *fixture) cache(obj runtime.Object) {
-	var err error
-	switch o := obj.(type) {
-	case *corev1.Node:
-		err = f.factory.Core().V1().Nodes().Informer().GetIndexer().Update(o)
-	case *corev1.Pod:
-		err = f.factory.Core().V1().Pods().Informer().GetIndexer().Update(o)
-	case *coordinationv1.Lease:
-		err = f.factory.Coordination().V1().Leases().Informer().GetIndexer().Update(o)
-	}
-	if err != nil {
-		f.t.Fatal(err)
-	}
 }
 
 func (f *fixture) sync(name string) controller.Result {
 	f.t.Helper()
-	f.client.ClearActions()
+	f.Client.ClearActions()
 	res, err := f.c.sync(context.Background(), name)
 	if err != nil {
 		f.t.Fatal(err)
@@ -76,7 +52,7 @@ func (f *fixture) sync(name string) controller.Result {
 // actions lists "verb resource[/sub] name" of the writes made.
 func (f *fixture) actions() string {
 	var out []string
-	for _, a := range f.client.Actions() {
+	for _, a := range f.Client.Actions() {
 		var name string
 		switch a := a.(type) {
 		case interface{ GetName() string }:
@@ -97,16 +73,9 @@ func (f *fixture) actions() string {
 }
 
 func (f *fixture) events() []string {
-	var out []string
-	for {
-		select {
-		case e := <-f.recorder.Events:
-			out = append(out, e)
-		default:
-			sort.Strings(out)
-			return out
-		}
-	}
+	out := controllertest.Events(f.Recorder)
+	sort.Strings(out)
+	return out
 }
 
 func TestSyncStaleLease(t *testing.T) {
@@ -125,18 +94,18 @@ func TestSyncStaleLease(t *testing.T) {
 	if res.RequeueAfter != 300*time.Second {
 		t.Errorf("requeue %v, want the default toleration", res.RequeueAfter)
 	}
-	n, _ := f.client.CoreV1().Nodes().Get(context.Background(), "n1", metav1.GetOptions{})
+	n, _ := f.Client.CoreV1().Nodes().Get(context.Background(), "n1", metav1.GetOptions{})
 	if c := condition(n.Status.Conditions, corev1.NodeReady); c.Status != corev1.ConditionUnknown || c.Reason != ReasonNodeStatusUnknown || c.Message != "Kubelet stopped posting node status." {
 		t.Errorf("ready condition %+v", c)
 	}
 	if got := taintStrings(n.Spec.Taints); got != "[node.kubernetes.io/unreachable:NoExecute@5s node.kubernetes.io/unreachable:NoSchedule@5s]" {
 		t.Errorf("taints %s", got)
 	}
-	p, _ := f.client.CoreV1().Pods("ns").Get(context.Background(), "tolerant", metav1.GetOptions{})
+	p, _ := f.Client.CoreV1().Pods("ns").Get(context.Background(), "tolerant", metav1.GetOptions{})
 	if podReady(p).Status != corev1.ConditionFalse {
 		t.Errorf("pod still ready: %+v", p.Status.Conditions)
 	}
-	if _, err := f.client.CoreV1().Pods("ns").Get(context.Background(), "intolerant", metav1.GetOptions{}); err == nil {
+	if _, err := f.Client.CoreV1().Pods("ns").Get(context.Background(), "intolerant", metav1.GetOptions{}); err == nil {
 		t.Error("intolerant pod not deleted")
 	}
 	wantEvents := []string{
@@ -150,9 +119,9 @@ func TestSyncStaleLease(t *testing.T) {
 	}
 
 	// The caches catch up; the evicted pod is not deleted again while the informer has not seen it go.
-	f.cache(n)
+	f.Cache(n)
 	p.ResourceVersion = "2"
-	f.cache(p)
+	f.Cache(p)
 	if f.sync("n1"); f.actions() != "" {
 		t.Errorf("second sync wrote: %s", f.actions())
 	}
@@ -172,15 +141,15 @@ func TestSyncCordon(t *testing.T) {
 	if got := f.actions(); got != "update nodes n1" {
 		t.Fatalf("actions %s", got)
 	}
-	n, _ := f.client.CoreV1().Nodes().Get(context.Background(), "n1", metav1.GetOptions{})
+	n, _ := f.Client.CoreV1().Nodes().Get(context.Background(), "n1", metav1.GetOptions{})
 	if got := taintStrings(n.Spec.Taints); got != "[dedicated:NoSchedule node.kubernetes.io/unschedulable:NoSchedule@0s]" {
 		t.Errorf("taints %s", got)
 	}
 	// Uncordon.
 	n.Spec.Unschedulable = false
-	f.cache(n)
+	f.Cache(n)
 	f.sync("n1")
-	n, _ = f.client.CoreV1().Nodes().Get(context.Background(), "n1", metav1.GetOptions{})
+	n, _ = f.Client.CoreV1().Nodes().Get(context.Background(), "n1", metav1.GetOptions{})
 	if got := taintStrings(n.Spec.Taints); got != "[dedicated:NoSchedule]" {
 		t.Errorf("taints after uncordon %s", got)
 	}

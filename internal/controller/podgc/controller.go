@@ -59,18 +59,10 @@ func newController(cc controller.Context, opts Options) (*Controller, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
-	clk := cc.Clock
-	if clk == nil {
-		clk = clock.Real{}
-	}
-	log := cc.Log
-	if log == nil {
-		log = slog.Default()
-	}
 	podInf := cc.Informers.Core().V1().Pods()
 	nodeInf := cc.Informers.Core().V1().Nodes()
 	return &Controller{
-		client: cc.Client, clock: clk, log: log.With("controller", Name), opts: opts,
+		client: cc.Client, clock: cc.ClockOrReal(), log: cc.LogOrDefault().With("controller", Name), opts: opts,
 		podLister: podInf.Lister(), nodeLister: nodeInf.Lister(),
 		synced:  []cache.InformerSynced{podInf.Informer().HasSynced, nodeInf.Informer().HasSynced},
 		queue:   controller.NewQueue[string](Name),

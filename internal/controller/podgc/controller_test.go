@@ -2,7 +2,6 @@ package podgc
 
 import (
 	"context"
-	"log/slog"
 	"sort"
 	"strings"
 	"testing"
@@ -10,58 +9,40 @@ import (
 
 	"github.com/skiff-sh/skiff/internal/clock"
 	"github.com/skiff-sh/skiff/internal/controller"
+	"github.com/skiff-sh/skiff/internal/controller/controllertest"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/informers"
-	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
-	"k8s.io/client-go/tools/record"
 )
 
 type fixture struct {
-	t       *testing.T
-	client  *fake.Clientset
-	factory informers.SharedInformerFactory
-	c       *Controller
-	clk     *clock.Fake
+	*controllertest.Env
+	t   *testing.T
+	c   *Controller
+	clk *clock.Fake
 }
 
 func newFixture(t *testing.T, opts Options, objs ...runtime.Object) *fixture {
-	f := &fixture{t: t, client: fake.NewClientset(objs...), clk: clock.NewFake(now)}
-	f.factory = informers.NewSharedInformerFactory(f.client, 0)
-	c, err := newController(controller.Context{
-		Client: f.client, Informers: f.factory, Clock: f.clk, Log: slog.Default(),
-		Recorder: func(string) record.EventRecorder { return record.NewFakeRecorder(10) },
-	}, opts)
+	f := &fixture{Env: controllertest.NewEnv(t, 10, objs...), t: t, clk: clock.NewFake(now)}
+	c, err := newController(f.Context(f.clk), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.c = c
-	for _, o := range objs {
-		var err error
-		switch o := o.(type) {
-		case *corev1.Node:
-			err = f.factory.Core().V1().Nodes().Informer().GetIndexer().Add(o)
-		case *corev1.Pod:
-			err = f.factory.Core().V1().Pods().Informer().GetIndexer().Add(o)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	f.Cache(objs...)
 	return f
 }
 
 // sync runs one scan and returns its writes as "verb resource[/sub] name [patch]", sorted.
 func (f *fixture) sync() (controller.Result, []string) {
 	f.t.Helper()
-	f.client.ClearActions()
+	f.Client.ClearActions()
 	res, err := f.c.sync(context.Background(), Name)
 	if err != nil {
 		f.t.Fatal(err)
 	}
 	var out []string
-	for _, a := range f.client.Actions() {
+	for _, a := range f.Client.Actions() {
 		s := a.GetVerb() + " " + a.GetResource().Resource
 		if a.GetSubresource() != "" {
 			s += "/" + a.GetSubresource()
@@ -116,7 +97,7 @@ func TestSyncOrphanedAfterQuarantine(t *testing.T) {
 func TestSyncOrphanNodeStillExists(t *testing.T) {
 	// The node exists on the server though the cache lacks it: its pods stay, and it is quarantined again.
 	f := newFixture(t, Options{QuarantineTime: time.Second}, pod("a", time.Hour, "late", corev1.PodRunning))
-	if err := f.client.Tracker().Add(node("late", corev1.ConditionTrue)); err != nil {
+	if err := f.Client.Tracker().Add(node("late", corev1.ConditionTrue)); err != nil {
 		t.Fatal(err)
 	}
 	f.sync()

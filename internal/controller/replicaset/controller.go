@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
-	"time"
 
 	"github.com/skiff-sh/skiff/internal/clock"
 	"github.com/skiff-sh/skiff/internal/controller"
@@ -56,6 +55,9 @@ type Controller struct {
 
 	queue        workqueue.TypedRateLimitingInterface[string]
 	expectations *controllerutil.Expectations
+	// rsEvents and pods are the handlers of the ReplicaSet and Pod informers.
+	rsEvents cache.ResourceEventHandlerFuncs
+	pods     *controllerutil.PodOwnerHandler[*appsv1.ReplicaSet]
 }
 
 var _ controller.Controller = (*Controller)(nil)
@@ -67,43 +69,40 @@ func New(cc controller.Context) (controller.Controller, error) {
 }
 
 func newController(cc controller.Context) (*Controller, error) {
-	clk := cc.Clock
-	if clk == nil {
-		clk = clock.Real{}
-	}
-	log := cc.Log
-	if log == nil {
-		log = slog.Default()
-	}
+	clk := cc.ClockOrReal()
 	rsInf := cc.Informers.Apps().V1().ReplicaSets()
 	podInf := cc.Informers.Core().V1().Pods()
 	c := &Controller{
 		client:       cc.Client,
 		recorder:     cc.Recorder(eventSource),
 		clock:        clk,
-		log:          log.With("controller", Name),
+		log:          cc.LogOrDefault().With("controller", Name),
 		rsLister:     rsInf.Lister(),
 		podLister:    podInf.Lister(),
 		queue:        controller.NewQueue[string](Name),
 		expectations: controllerutil.NewExpectations(clk),
 	}
-	rsReg, err := rsInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    c.enqueue,
-		UpdateFunc: func(_, cur any) { c.enqueue(cur) },
-		DeleteFunc: c.deleteRS,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("replicaset informer: %w", err)
+	c.pods = &controllerutil.PodOwnerHandler[*appsv1.ReplicaSet]{
+		Queue: c.queue,
+		Resolve: func(ns string, ref *metav1.OwnerReference) (*appsv1.ReplicaSet, bool) {
+			return controllerutil.ResolveControllerRef(ref, controllerKind, c.rsLister.ReplicaSets(ns).Get)
+		},
+		Matching:           c.matching,
+		SameRef:            equalRefs,
+		MinReadySeconds:    func(rs *appsv1.ReplicaSet) int32 { return rs.Spec.MinReadySeconds },
+		Creations:          c.expectations,
+		Deletions:          c.expectations,
+		DeleteOldOnRelabel: true,
 	}
-	podReg, err := podInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    c.addPod,
-		UpdateFunc: c.updatePod,
-		DeleteFunc: c.deletePod,
-	})
+	c.rsEvents = controllerutil.EnqueueHandler[*appsv1.ReplicaSet](c.queue, c.expectations.Delete)
+	var err error
+	c.synced, err = controller.AddHandlers(
+		controller.Handler{What: "replicaset", Informer: rsInf.Informer(), Handler: c.rsEvents},
+		controller.Handler{What: "pod", Informer: podInf.Informer(), Handler: c.pods.Funcs()},
+	)
 	if err != nil {
-		return nil, fmt.Errorf("pod informer: %w", err)
+		return nil, err
 	}
-	c.synced = []cache.InformerSynced{rsReg.HasSynced, podReg.HasSynced}
 	return c, nil
 }
 
@@ -116,39 +115,6 @@ func (c *Controller) Run(ctx context.Context, workers int) error {
 	return controller.RunQueue(ctx, Name, c.log, c.queue, c.synced, workers, c.sync)
 }
 
-func (c *Controller) enqueue(obj any) {
-	if rs, ok := obj.(*appsv1.ReplicaSet); ok {
-		c.queue.Add(cache.MetaObjectToName(rs).String())
-	}
-}
-
-func (c *Controller) deleteRS(obj any) {
-	rs, ok := obj.(*appsv1.ReplicaSet)
-	if !ok {
-		t, ok := obj.(cache.DeletedFinalStateUnknown)
-		if !ok {
-			return
-		}
-		if rs, ok = t.Obj.(*appsv1.ReplicaSet); !ok {
-			return
-		}
-	}
-	c.expectations.Delete(cache.MetaObjectToName(rs).String())
-	c.queue.Add(cache.MetaObjectToName(rs).String())
-}
-
-// resolve returns the ReplicaSet ref points to in ns, if it is in the cache with the same UID.
-func (c *Controller) resolve(ns string, ref *metav1.OwnerReference) *appsv1.ReplicaSet {
-	if ref.Kind != controllerKind.Kind || ref.APIVersion != controllerKind.GroupVersion().String() {
-		return nil
-	}
-	rs, err := c.rsLister.ReplicaSets(ns).Get(ref.Name)
-	if err != nil || rs.UID != ref.UID {
-		return nil
-	}
-	return rs
-}
-
 // matching returns the ReplicaSets whose selector matches pod's labels (candidates to adopt an orphan).
 func (c *Controller) matching(pod *corev1.Pod) []*appsv1.ReplicaSet {
 	all, err := c.rsLister.ReplicaSets(pod.Namespace).List(labels.Everything())
@@ -158,95 +124,11 @@ func (c *Controller) matching(pod *corev1.Pod) []*appsv1.ReplicaSet {
 	return controllerutil.SelectingOwners(all, func(rs *appsv1.ReplicaSet) *metav1.LabelSelector { return rs.Spec.Selector }, pod.Labels)
 }
 
-func (c *Controller) addPod(obj any) {
-	pod := obj.(*corev1.Pod)
-	if pod.DeletionTimestamp != nil {
-		// On a restart of the controller manager a pod may show up already marked for deletion.
-		c.deletePod(pod)
-		return
-	}
-	if ref := metav1.GetControllerOfNoCopy(pod); ref != nil {
-		rs := c.resolve(pod.Namespace, ref)
-		if rs == nil {
-			return
-		}
-		c.expectations.CreationObserved(cache.MetaObjectToName(rs).String())
-		c.queue.Add(cache.MetaObjectToName(rs).String())
-		return
-	}
-	for _, rs := range c.matching(pod) {
-		c.queue.Add(cache.MetaObjectToName(rs).String())
-	}
-}
-
-func (c *Controller) updatePod(old, cur any) {
-	oldPod, curPod := old.(*corev1.Pod), cur.(*corev1.Pod)
-	if oldPod.ResourceVersion == curPod.ResourceVersion {
-		return
-	}
-	labelsChanged := !labels.Equals(oldPod.Labels, curPod.Labels)
-	if curPod.DeletionTimestamp != nil {
-		// A graceful deletion started: count the pod as gone now rather than when the kubelet finishes it.
-		c.deletePod(curPod)
-		if labelsChanged {
-			c.deletePod(oldPod)
-		}
-		return
-	}
-	curRef, oldRef := metav1.GetControllerOfNoCopy(curPod), metav1.GetControllerOfNoCopy(oldPod)
-	refChanged := !equalRefs(curRef, oldRef)
-	if refChanged && oldRef != nil {
-		if rs := c.resolve(oldPod.Namespace, oldRef); rs != nil {
-			c.queue.Add(cache.MetaObjectToName(rs).String())
-		}
-	}
-	if curRef != nil {
-		rs := c.resolve(curPod.Namespace, curRef)
-		if rs == nil {
-			return
-		}
-		c.queue.Add(cache.MetaObjectToName(rs).String())
-		// Pods do not report availability themselves: look again once minReadySeconds has passed.
-		if !controllerutil.IsPodReady(oldPod) && controllerutil.IsPodReady(curPod) && rs.Spec.MinReadySeconds > 0 {
-			c.queue.AddAfter(cache.MetaObjectToName(rs).String(), time.Duration(rs.Spec.MinReadySeconds)*time.Second+time.Second)
-		}
-		return
-	}
-	if labelsChanged || refChanged {
-		for _, rs := range c.matching(curPod) {
-			c.queue.Add(cache.MetaObjectToName(rs).String())
-		}
-	}
-}
-
 func equalRefs(a, b *metav1.OwnerReference) bool {
 	if a == nil || b == nil {
 		return a == b
 	}
 	return a.UID == b.UID && a.Name == b.Name && a.Kind == b.Kind && a.APIVersion == b.APIVersion
-}
-
-func (c *Controller) deletePod(obj any) {
-	pod, ok := obj.(*corev1.Pod)
-	if !ok {
-		t, ok := obj.(cache.DeletedFinalStateUnknown)
-		if !ok {
-			return
-		}
-		if pod, ok = t.Obj.(*corev1.Pod); !ok {
-			return
-		}
-	}
-	ref := metav1.GetControllerOfNoCopy(pod)
-	if ref == nil {
-		return
-	}
-	rs := c.resolve(pod.Namespace, ref)
-	if rs == nil {
-		return
-	}
-	c.expectations.DeletionObserved(cache.MetaObjectToName(rs).String(), cache.MetaObjectToName(pod).String())
-	c.queue.Add(cache.MetaObjectToName(rs).String())
 }
 
 // sync brings the ReplicaSet named by key (namespace/name) to its desired state once; see the package

@@ -4,100 +4,53 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/skiff-sh/skiff/internal/clock"
-	"github.com/skiff-sh/skiff/internal/controller"
+	"github.com/skiff-sh/skiff/internal/controller/controllertest"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/informers"
-	"k8s.io/client-go/kubernetes/fake"
 	core "k8s.io/client-go/testing"
 	"k8s.io/client-go/tools/cache"
-	"k8s.io/client-go/tools/record"
 	"k8s.io/utils/ptr"
 )
 
 // fixture is a controller over a fake clientset whose informer caches the test fills by hand (never started).
 type fixture struct {
-	t        *testing.T
-	client   *fake.Clientset
-	factory  informers.SharedInformerFactory
-	c        *Controller
-	recorder *record.FakeRecorder
-	clk      *clock.Fake
+	*controllertest.Env
+	t   *testing.T
+	c   *Controller
+	clk *clock.Fake
 }
 
 func newFixture(t *testing.T, objs ...runtime.Object) *fixture {
-	f := &fixture{t: t, client: fake.NewClientset(objs...), recorder: record.NewFakeRecorder(1000), clk: clock.NewFake(now)}
-	var n atomic.Int32
-	f.client.PrependReactor("create", "pods", func(a core.Action) (bool, runtime.Object, error) {
-		p := a.(core.CreateAction).GetObject().(*corev1.Pod)
-		if p.Name == "" {
-			p.Name = fmt.Sprintf("%s%05d", p.GenerateName, n.Add(1))
-		}
-		return false, nil, nil
-	})
-	f.factory = informers.NewSharedInformerFactory(f.client, 0)
-	c, err := newController(controller.Context{
-		Client: f.client, Informers: f.factory, Clock: f.clk, Log: slog.Default(),
-		Recorder: func(string) record.EventRecorder { return f.recorder },
-	})
+	f := &fixture{Env: controllertest.NewEnv(t, 1000, objs...), t: t, clk: clock.NewFake(now)}
+	f.NameGeneratedPods()
+	c, err := newController(f.Context(f.clk))
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.c = c
-	for _, o := range objs {
-		switch o := o.(type) {
-		case *appsv1.ReplicaSet:
-			_ = f.factory.Apps().V1().ReplicaSets().Informer().GetIndexer().Add(o)
-		case *corev1.Pod:
-			_ = f.factory.Core().V1().Pods().Informer().GetIndexer().Add(o)
-		}
-	}
+	f.Cache(objs...)
 	return f
 }
 
 func (f *fixture) sync(key string) error {
-	f.client.ClearActions()
+	f.Client.ClearActions()
 	_, err := f.c.sync(context.Background(), key)
 	return err
 }
 
 // actions lists "verb resource[/sub]" of the writes made.
-func (f *fixture) actions() []string {
-	var out []string
-	for _, a := range f.client.Actions() {
-		if a.GetVerb() == "get" || a.GetVerb() == "list" || a.GetVerb() == "watch" {
-			continue
-		}
-		s := a.GetVerb() + " " + a.GetResource().Resource
-		if a.GetSubresource() != "" {
-			s += "/" + a.GetSubresource()
-		}
-		out = append(out, s)
-	}
-	return out
-}
+func (f *fixture) actions() []string { return controllertest.Writes(f.Client.Actions()) }
 
-func (f *fixture) events() []string {
-	var out []string
-	for {
-		select {
-		case e := <-f.recorder.Events:
-			out = append(out, e)
-		default:
-			return out
-		}
-	}
-}
+func (f *fixture) events() []string { return controllertest.Events(f.Recorder) }
 
 func owned(p *corev1.Pod, rs *appsv1.ReplicaSet) *corev1.Pod {
 	p.OwnerReferences = []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: rs.Name, UID: rs.UID, Controller: ptr.To(true)}}
@@ -114,7 +67,7 @@ func TestSyncCreatesPods(t *testing.T) {
 	if fmt.Sprint(got) != "[create pods create pods create pods update replicasets/status]" {
 		t.Fatalf("actions %v", got)
 	}
-	pods, _ := f.client.CoreV1().Pods("ns").List(context.Background(), metav1.ListOptions{})
+	pods, _ := f.Client.CoreV1().Pods("ns").List(context.Background(), metav1.ListOptions{})
 	if len(pods.Items) != 3 {
 		t.Fatalf("%d pods", len(pods.Items))
 	}
@@ -128,7 +81,7 @@ func TestSyncCreatesPods(t *testing.T) {
 	if len(ev) != 3 || !strings.HasPrefix(ev[0], "Normal SuccessfulCreate Created pod: web-") {
 		t.Errorf("events %q", ev)
 	}
-	st, _ := f.client.AppsV1().ReplicaSets("ns").Get(context.Background(), "web", metav1.GetOptions{})
+	st, _ := f.Client.AppsV1().ReplicaSets("ns").Get(context.Background(), "web", metav1.GetOptions{})
 	if st.Status.ObservedGeneration != rs.Generation || st.Status.Replicas != 0 {
 		t.Errorf("status %+v (pods not in the cache yet)", st.Status)
 	}
@@ -143,8 +96,8 @@ func TestSyncCreatesPods(t *testing.T) {
 	}
 	// The informer reports the pods: expectations are met.
 	for i := range pods.Items {
-		f.c.addPod(&pods.Items[i])
-		_ = f.factory.Core().V1().Pods().Informer().GetIndexer().Add(&pods.Items[i])
+		f.c.pods.AddPod(&pods.Items[i])
+		_ = f.Factory.Core().V1().Pods().Informer().GetIndexer().Add(&pods.Items[i])
 	}
 	if !f.c.expectations.Satisfied("ns/web") {
 		t.Error("expectations not satisfied after observing the pods")
@@ -161,7 +114,7 @@ func TestSyncDeletesPods(t *testing.T) {
 		t.Fatal(err)
 	}
 	var deleted []string
-	for _, a := range f.client.Actions() {
+	for _, a := range f.Client.Actions() {
 		if d, ok := a.(core.DeleteAction); ok {
 			deleted = append(deleted, d.GetName())
 		}
@@ -175,7 +128,7 @@ func TestSyncDeletesPods(t *testing.T) {
 	if a, d := f.c.expectations.Pending("ns/web"); a != 0 || d != 1 {
 		t.Errorf("expectations %d %d", a, d)
 	}
-	f.c.deletePod(gone)
+	f.c.pods.DeletePod(gone)
 	if !f.c.expectations.Satisfied("ns/web") {
 		t.Error("deletion observed")
 	}
@@ -192,7 +145,7 @@ func TestSyncAdoptsAndReleases(t *testing.T) {
 		t.Fatal(err)
 	}
 	var patched []string
-	for _, a := range f.client.Actions() {
+	for _, a := range f.Client.Actions() {
 		if p, ok := a.(core.PatchAction); ok {
 			patched = append(patched, p.GetName()+":"+string(p.GetPatchType()))
 		}
@@ -200,11 +153,11 @@ func TestSyncAdoptsAndReleases(t *testing.T) {
 	if fmt.Sprint(patched) != "[stray:application/strategic-merge-patch+json orphan:application/strategic-merge-patch+json]" {
 		t.Errorf("patches %v", patched)
 	}
-	p, _ := f.client.CoreV1().Pods("ns").Get(context.Background(), "orphan", metav1.GetOptions{})
+	p, _ := f.Client.CoreV1().Pods("ns").Get(context.Background(), "orphan", metav1.GetOptions{})
 	if ref := metav1.GetControllerOf(p); ref == nil || ref.UID != rs.UID {
 		t.Errorf("orphan not adopted: %+v", p.OwnerReferences)
 	}
-	p, _ = f.client.CoreV1().Pods("ns").Get(context.Background(), "stray", metav1.GetOptions{})
+	p, _ = f.Client.CoreV1().Pods("ns").Get(context.Background(), "stray", metav1.GetOptions{})
 	if len(p.OwnerReferences) != 0 {
 		t.Errorf("stray not released: %+v", p.OwnerReferences)
 	}
@@ -213,7 +166,7 @@ func TestSyncAdoptsAndReleases(t *testing.T) {
 			t.Errorf("adopted pod should make the count right: %v", f.actions())
 		}
 	}
-	st, _ := f.client.AppsV1().ReplicaSets("ns").Get(context.Background(), "web", metav1.GetOptions{})
+	st, _ := f.Client.AppsV1().ReplicaSets("ns").Get(context.Background(), "web", metav1.GetOptions{})
 	if st.Status.Replicas != 2 || st.Status.ReadyReplicas != 2 {
 		t.Errorf("status %+v", st.Status)
 	}
@@ -225,8 +178,8 @@ func TestSyncNoAdoptionWhenReplicaSetReplaced(t *testing.T) {
 	// The cache still has the old ReplicaSet; the server has a new one with another UID.
 	fresh := rs.DeepCopy()
 	fresh.UID = "other"
-	_, _ = f.client.AppsV1().ReplicaSets("ns").Create(context.Background(), fresh, metav1.CreateOptions{})
-	_ = f.factory.Apps().V1().ReplicaSets().Informer().GetIndexer().Add(rs)
+	_, _ = f.Client.AppsV1().ReplicaSets("ns").Create(context.Background(), fresh, metav1.CreateOptions{})
+	_ = f.Factory.Apps().V1().ReplicaSets().Informer().GetIndexer().Add(rs)
 	if err := f.sync("ns/web"); err == nil || !strings.Contains(err.Error(), "is gone") {
 		t.Fatalf("err %v", err)
 	}
@@ -236,7 +189,7 @@ func TestSyncCreateFailure(t *testing.T) {
 	rs := newRS(5)
 	f := newFixture(t, rs)
 	var calls atomic.Int32
-	f.client.PrependReactor("create", "pods", func(a core.Action) (bool, runtime.Object, error) {
+	f.Client.PrependReactor("create", "pods", func(a core.Action) (bool, runtime.Object, error) {
 		if calls.Add(1) >= 2 {
 			return true, nil, apierrors.NewForbidden(corev1.Resource("pods"), "", errors.New("exceeded quota"))
 		}
@@ -263,7 +216,7 @@ func TestSyncCreateFailure(t *testing.T) {
 	if a, _ := f.c.expectations.Pending("ns/web"); a != 1 {
 		t.Errorf("pending creations %d, want 1 (only the successful one)", a)
 	}
-	st, _ := f.client.AppsV1().ReplicaSets("ns").Get(context.Background(), "web", metav1.GetOptions{})
+	st, _ := f.Client.AppsV1().ReplicaSets("ns").Get(context.Background(), "web", metav1.GetOptions{})
 	if len(st.Status.Conditions) != 1 || st.Status.Conditions[0].Reason != ReasonFailedCreate {
 		t.Errorf("conditions %+v", st.Status.Conditions)
 	}
@@ -307,7 +260,7 @@ func TestEventHandlersEnqueue(t *testing.T) {
 		return keys
 	}
 	orphan := mkPod("o", "n1", corev1.PodPending, -1, time.Minute)
-	f.c.addPod(orphan)
+	f.c.pods.AddPod(orphan)
 	if k := drain(); fmt.Sprint(k) != "[ns/web]" {
 		t.Errorf("orphan add: %v", k)
 	}
@@ -316,17 +269,17 @@ func TestEventHandlersEnqueue(t *testing.T) {
 	cur := p.DeepCopy()
 	cur.ResourceVersion = "2"
 	cur.Status.Phase = corev1.PodRunning
-	f.c.updatePod(p, cur)
+	f.c.pods.UpdatePod(p, cur)
 	if k := drain(); fmt.Sprint(k) != "[ns/web]" {
 		t.Errorf("owned update: %v", k)
 	}
-	f.c.updatePod(p, p)
+	f.c.pods.UpdatePod(p, p)
 	if k := drain(); len(k) != 0 {
 		t.Errorf("resync without change: %v", k)
 	}
 	other := mkPod("x", "n1", corev1.PodPending, -1, time.Minute)
 	other.Labels = map[string]string{"app": "db"}
-	f.c.addPod(other)
+	f.c.pods.AddPod(other)
 	if k := drain(); len(k) != 0 {
 		t.Errorf("non-matching orphan: %v", k)
 	}
@@ -339,12 +292,12 @@ func TestRunStopsWithContext(t *testing.T) {
 	rs := newRS(1)
 	f := newFixture(t, rs)
 	ctx, cancel := context.WithCancel(context.Background())
-	f.factory.Start(ctx.Done())
+	f.Factory.Start(ctx.Done())
 	done := make(chan error)
 	go func() { done <- f.c.Run(ctx, 2) }()
 	deadline := time.After(10 * time.Second)
 	for {
-		pods, _ := f.client.CoreV1().Pods("ns").List(context.Background(), metav1.ListOptions{})
+		pods, _ := f.Client.CoreV1().Pods("ns").List(context.Background(), metav1.ListOptions{})
 		if len(pods.Items) == 1 {
 			break
 		}
@@ -358,7 +311,7 @@ func TestRunStopsWithContext(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	f.factory.Shutdown()
+	f.Factory.Shutdown()
 }
 
 func TestSyncScaleDownUsesSiblingRanks(t *testing.T) {
@@ -379,7 +332,7 @@ func TestSyncScaleDownUsesSiblingRanks(t *testing.T) {
 		t.Fatal(err)
 	}
 	var deleted []string
-	for _, a := range f.client.Actions() {
+	for _, a := range f.Client.Actions() {
 		if d, ok := a.(core.DeleteAction); ok {
 			deleted = append(deleted, d.GetName())
 		}
@@ -393,7 +346,7 @@ func TestSyncDeleteNotFoundIsNotAnError(t *testing.T) {
 	rs := newRS(0)
 	p := owned(mkPod("p", "n1", corev1.PodRunning, -1, time.Minute), rs)
 	f := newFixture(t, rs)
-	_ = f.factory.Core().V1().Pods().Informer().GetIndexer().Add(p) // in the cache, already gone from the server
+	_ = f.Factory.Core().V1().Pods().Informer().GetIndexer().Add(p) // in the cache, already gone from the server
 	if err := f.sync("ns/web"); err != nil {
 		t.Fatal(err)
 	}
@@ -417,7 +370,7 @@ func TestSyncMinReadySecondsRequeue(t *testing.T) {
 	if res.RequeueAfter != 20*time.Second {
 		t.Errorf("requeue %v, want 20s", res.RequeueAfter)
 	}
-	st, _ := f.client.AppsV1().ReplicaSets("ns").Get(context.Background(), "web", metav1.GetOptions{})
+	st, _ := f.Client.AppsV1().ReplicaSets("ns").Get(context.Background(), "web", metav1.GetOptions{})
 	if st.Status.ReadyReplicas != 1 || st.Status.AvailableReplicas != 0 {
 		t.Errorf("status %+v", st.Status)
 	}
@@ -426,7 +379,7 @@ func TestSyncMinReadySecondsRequeue(t *testing.T) {
 	if _, err := f.c.sync(context.Background(), "ns/web"); err != nil {
 		t.Fatal(err)
 	}
-	st, _ = f.client.AppsV1().ReplicaSets("ns").Get(context.Background(), "web", metav1.GetOptions{})
+	st, _ = f.Client.AppsV1().ReplicaSets("ns").Get(context.Background(), "web", metav1.GetOptions{})
 	if st.Status.AvailableReplicas != 1 {
 		t.Errorf("status after minReadySeconds %+v", st.Status)
 	}
@@ -436,7 +389,7 @@ func TestSyncStatusConflictRetriesOnce(t *testing.T) {
 	rs := newRS(0)
 	f := newFixture(t, rs)
 	var n atomic.Int32
-	f.client.PrependReactor("update", "replicasets", func(a core.Action) (bool, runtime.Object, error) {
+	f.Client.PrependReactor("update", "replicasets", func(a core.Action) (bool, runtime.Object, error) {
 		if a.GetSubresource() == "status" && n.Add(1) == 1 {
 			return true, nil, apierrors.NewConflict(appsv1.Resource("replicasets"), "web", errors.New("stale"))
 		}
@@ -475,7 +428,7 @@ func TestPodHandlers(t *testing.T) {
 	cur.ResourceVersion = "2"
 	ts := metav1.NewTime(now)
 	cur.DeletionTimestamp = &ts
-	f.c.updatePod(p, cur)
+	f.c.pods.UpdatePod(p, cur)
 	if !f.c.expectations.Satisfied("ns/web") || fmt.Sprint(drain()) != "[ns/web]" {
 		t.Error("graceful deletion not observed")
 	}
@@ -484,7 +437,7 @@ func TestPodHandlers(t *testing.T) {
 	cur = p.DeepCopy()
 	cur.ResourceVersion = "3"
 	cur.OwnerReferences = []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "other", UID: "other-uid", Controller: ptr.To(true)}}
-	f.c.updatePod(p, cur)
+	f.c.pods.UpdatePod(p, cur)
 	if got := fmt.Sprint(drain()); got != "[ns/web ns/other]" {
 		t.Errorf("owner change: %s", got)
 	}
@@ -495,7 +448,7 @@ func TestPodHandlers(t *testing.T) {
 	relabelled := orphan.DeepCopy()
 	relabelled.ResourceVersion = "2"
 	relabelled.Labels = map[string]string{"app": "other"}
-	f.c.updatePod(orphan, relabelled)
+	f.c.pods.UpdatePod(orphan, relabelled)
 	if got := fmt.Sprint(drain()); got != "[ns/other]" {
 		t.Errorf("relabelled orphan: %s", got)
 	}
@@ -503,15 +456,15 @@ func TestPodHandlers(t *testing.T) {
 	// Owner references to something else, or to a ReplicaSet not in the cache, are ignored.
 	ghost := owned(mkPod("g", "n1", corev1.PodRunning, -1, time.Minute), rs)
 	ghost.OwnerReferences[0].UID = "gone"
-	f.c.addPod(ghost)
-	f.c.deletePod(cache.DeletedFinalStateUnknown{Key: "ns/g", Obj: ghost})
+	f.c.pods.AddPod(ghost)
+	f.c.pods.DeletePod(cache.DeletedFinalStateUnknown{Key: "ns/g", Obj: ghost})
 	if got := drain(); len(got) != 0 {
 		t.Errorf("stale owner: %v", got)
 	}
 
 	// Deleted ReplicaSet: its expectations go.
 	f.c.expectations.ExpectCreations("ns/web", 3)
-	f.c.deleteRS(cache.DeletedFinalStateUnknown{Key: "ns/web", Obj: rs})
+	f.c.rsEvents.OnDelete(cache.DeletedFinalStateUnknown{Key: "ns/web", Obj: rs})
 	if !f.c.expectations.Satisfied("ns/web") || fmt.Sprint(drain()) != "[ns/web]" {
 		t.Error("deleted replica set")
 	}

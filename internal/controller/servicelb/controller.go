@@ -57,42 +57,37 @@ func New(cc controller.Context) (controller.Controller, error) {
 }
 
 func newController(cc controller.Context) (*Controller, error) {
-	log := cc.Log
-	if log == nil {
-		log = slog.Default()
-	}
 	svcInf := cc.Informers.Core().V1().Services()
 	nodeInf := cc.Informers.Core().V1().Nodes()
 	c := &Controller{
 		client:     cc.Client,
 		recorder:   cc.Recorder(Name),
-		log:        log.With("controller", Name),
+		log:        cc.LogOrDefault().With("controller", Name),
 		svcLister:  svcInf.Lister(),
 		nodeLister: nodeInf.Lister(),
 		queue:      controller.NewQueue[string](Name),
 	}
-	svcReg, err := svcInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    c.enqueue,
-		UpdateFunc: func(_, cur any) { c.enqueue(cur) },
-	})
+	var err error
+	c.synced, err = controller.AddHandlers(
+		controller.Handler{What: "service", Informer: svcInf.Informer(), Handler: cache.ResourceEventHandlerFuncs{
+			AddFunc:    c.enqueue,
+			UpdateFunc: func(_, cur any) { c.enqueue(cur) },
+		}},
+		controller.Handler{What: "node", Informer: nodeInf.Informer(), Handler: cache.ResourceEventHandlerFuncs{
+			AddFunc: func(any) { c.enqueueLoadBalancers() },
+			UpdateFunc: func(old, cur any) {
+				o, ok1 := old.(*corev1.Node)
+				n, ok2 := cur.(*corev1.Node)
+				if !ok1 || !ok2 || nodeView(o) != nodeView(n) {
+					c.enqueueLoadBalancers()
+				}
+			},
+			DeleteFunc: func(any) { c.enqueueLoadBalancers() },
+		}},
+	)
 	if err != nil {
-		return nil, fmt.Errorf("service informer: %w", err)
+		return nil, err
 	}
-	nodeReg, err := nodeInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc: func(any) { c.enqueueLoadBalancers() },
-		UpdateFunc: func(old, cur any) {
-			o, ok1 := old.(*corev1.Node)
-			n, ok2 := cur.(*corev1.Node)
-			if !ok1 || !ok2 || nodeView(o) != nodeView(n) {
-				c.enqueueLoadBalancers()
-			}
-		},
-		DeleteFunc: func(any) { c.enqueueLoadBalancers() },
-	})
-	if err != nil {
-		return nil, fmt.Errorf("node informer: %w", err)
-	}
-	c.synced = []cache.InformerSynced{svcReg.HasSynced, nodeReg.HasSynced}
 	return c, nil
 }
 

@@ -2,68 +2,44 @@ package servicelb
 
 import (
 	"context"
-	"log/slog"
 	"testing"
 
 	"github.com/skiff-sh/skiff/internal/controller"
+	"github.com/skiff-sh/skiff/internal/controller/controllertest"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/informers"
-	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
-	"k8s.io/client-go/tools/record"
 	"k8s.io/utils/ptr"
 )
 
 // fixture is a controller over a fake clientset whose informer caches the test fills by hand (never started).
 type fixture struct {
-	t        *testing.T
-	client   *fake.Clientset
-	factory  informers.SharedInformerFactory
-	c        *Controller
-	recorder *record.FakeRecorder
+	*controllertest.Env
+	t *testing.T
+	c *Controller
 }
 
 func newFixture(t *testing.T, objs ...runtime.Object) *fixture {
-	f := &fixture{t: t, client: fake.NewClientset(objs...), recorder: record.NewFakeRecorder(100)}
-	f.factory = informers.NewSharedInformerFactory(f.client, 0)
-	c, err := newController(controller.Context{
-		Client: f.client, Informers: f.factory, Log: slog.Default(),
-		Recorder: func(string) record.EventRecorder { return f.recorder },
-	})
+	f := &fixture{Env: controllertest.NewEnv(t, 100, objs...), t: t}
+	c, err := newController(f.Context(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.c = c
-	for _, o := range objs {
-		f.cache(o)
-	}
+	f.Cache(objs...)
 	return f
-}
-
-func (f *fixture) cache(obj runtime.Object) {
-	var err error
-	switch o := obj.(type) {
-	case *corev1.Node:
-		err = f.factory.Core().V1().Nodes().Informer().GetIndexer().Update(o)
-	case *corev1.Service:
-		err = f.factory.Core().V1().Services().Informer().GetIndexer().Update(o)
-	}
-	if err != nil {
-		f.t.Fatal(err)
-	}
 }
 
 // sync runs one sync and returns the status the controller wrote (nil if none) and the events.
 func (f *fixture) sync(key string) (*corev1.Service, []string) {
 	f.t.Helper()
-	f.client.ClearActions()
+	f.Client.ClearActions()
 	if _, err := f.c.sync(context.Background(), key); err != nil {
 		f.t.Fatal(err)
 	}
 	var written *corev1.Service
-	for _, a := range f.client.Actions() {
+	for _, a := range f.Client.Actions() {
 		if u, ok := a.(k8stesting.UpdateAction); ok {
 			if a.GetSubresource() != "status" {
 				f.t.Fatalf("wrote %s %s/%s, want only services/status", a.GetVerb(), a.GetResource().Resource, a.GetSubresource())
@@ -71,11 +47,7 @@ func (f *fixture) sync(key string) (*corev1.Service, []string) {
 			written = u.GetObject().(*corev1.Service)
 		}
 	}
-	var events []string
-	for len(f.recorder.Events) > 0 {
-		events = append(events, <-f.recorder.Events)
-	}
-	return written, events
+	return written, controllertest.Events(f.Recorder)
 }
 
 func TestSync(t *testing.T) {
@@ -96,23 +68,23 @@ func TestSync(t *testing.T) {
 	}
 
 	// Up to date: nothing written, no events.
-	f.cache(got)
+	f.Cache(got)
 	if again, events := f.sync("default/web"); again != nil || len(events) != 0 {
 		t.Errorf("second sync wrote %+v, events %q; want nothing", again, events)
 	}
 
 	// A second node joins.
-	f.cache(node("b", corev1.ConditionTrue, "I=10.0.0.2"))
+	f.Cache(node("b", corev1.ConditionTrue, "I=10.0.0.2"))
 	got, _ = f.sync("default/web")
 	if got == nil || ips(got.Status.LoadBalancer.Ingress) != "10.0.0.1,10.0.0.2" {
 		t.Fatalf("after node b: %+v", got)
 	}
-	f.cache(got)
+	f.Cache(got)
 
 	// The Service stops being LoadBalancer: its ingress is cleared.
 	np := got.DeepCopy()
 	np.Spec.Type = corev1.ServiceTypeNodePort
-	f.cache(np)
+	f.Cache(np)
 	got, events = f.sync("default/web")
 	if got == nil || len(got.Status.LoadBalancer.Ingress) != 0 {
 		t.Fatalf("NodePort service: %+v, want ingress cleared", got)

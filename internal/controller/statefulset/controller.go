@@ -59,14 +59,6 @@ func New(cc controller.Context) (controller.Controller, error) {
 }
 
 func newController(cc controller.Context) (*Controller, error) {
-	clk := cc.Clock
-	if clk == nil {
-		clk = clock.Real{}
-	}
-	log := cc.Log
-	if log == nil {
-		log = slog.Default()
-	}
 	setInf := cc.Informers.Apps().V1().StatefulSets()
 	podInf := cc.Informers.Core().V1().Pods()
 	revInf := cc.Informers.Apps().V1().ControllerRevisions()
@@ -74,43 +66,33 @@ func newController(cc controller.Context) (*Controller, error) {
 	c := &Controller{
 		client:      cc.Client,
 		recorder:    cc.Recorder(eventSource),
-		clock:       clk,
-		log:         log.With("controller", Name),
+		clock:       cc.ClockOrReal(),
+		log:         cc.LogOrDefault().With("controller", Name),
 		setLister:   setInf.Lister(),
 		podLister:   podInf.Lister(),
 		revLister:   revInf.Lister(),
 		claimLister: claimInf.Lister(),
 		queue:       controller.NewQueue[string](Name),
 	}
-	setReg, err := setInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    c.enqueue,
-		UpdateFunc: func(_, cur any) { c.enqueue(cur) },
-		DeleteFunc: c.enqueue,
-	})
+	var err error
+	c.synced, err = controller.AddHandlers(
+		controller.Handler{What: "statefulset", Informer: setInf.Informer(), Handler: controllerutil.EnqueueHandler[*appsv1.StatefulSet](c.queue, nil)},
+		controller.Handler{What: "pod", Informer: podInf.Informer(), Handler: cache.ResourceEventHandlerFuncs{
+			AddFunc:    c.enqueueOwner,
+			UpdateFunc: c.updatePod,
+			DeleteFunc: c.enqueueOwner,
+		}},
+		controller.Handler{What: "controllerrevision", Informer: revInf.Informer(), Handler: cache.ResourceEventHandlerFuncs{
+			AddFunc:    c.enqueueOwner,
+			UpdateFunc: func(_, cur any) { c.enqueueOwner(cur) },
+			DeleteFunc: c.enqueueOwner,
+		}},
+		// No handler: the claims are read from the cache only.
+		controller.Handler{What: "persistentvolumeclaim", Informer: claimInf.Informer(), Handler: cache.ResourceEventHandlerFuncs{}},
+	)
 	if err != nil {
-		return nil, fmt.Errorf("statefulset informer: %w", err)
+		return nil, err
 	}
-	podReg, err := podInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    c.enqueueOwner,
-		UpdateFunc: c.updatePod,
-		DeleteFunc: c.enqueueOwner,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("pod informer: %w", err)
-	}
-	revReg, err := revInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    c.enqueueOwner,
-		UpdateFunc: func(_, cur any) { c.enqueueOwner(cur) },
-		DeleteFunc: c.enqueueOwner,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("controllerrevision informer: %w", err)
-	}
-	claimReg, err := claimInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{})
-	if err != nil {
-		return nil, fmt.Errorf("persistentvolumeclaim informer: %w", err)
-	}
-	c.synced = []cache.InformerSynced{setReg.HasSynced, podReg.HasSynced, revReg.HasSynced, claimReg.HasSynced}
 	return c, nil
 }
 
@@ -123,25 +105,11 @@ func (c *Controller) Run(ctx context.Context, workers int) error {
 	return controller.RunQueue(ctx, Name, c.log, c.queue, c.synced, workers, c.sync)
 }
 
-func metaOf(obj any) metav1.Object {
-	if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = t.Obj
-	}
-	m, _ := obj.(metav1.Object)
-	return m
-}
-
-func (c *Controller) enqueue(obj any) {
-	if m := metaOf(obj); m != nil {
-		c.queue.Add(cache.MetaObjectToName(m).String())
-	}
-}
-
 // enqueueOwner queues the StatefulSet that controls obj (a pod or revision) or, for an orphan pod, every
 // StatefulSet whose selector matches it.
 func (c *Controller) enqueueOwner(obj any) {
-	m := metaOf(obj)
-	if m == nil {
+	m, ok := controllerutil.ObjectOf[metav1.Object](obj)
+	if !ok {
 		return
 	}
 	if ref := metav1.GetControllerOfNoCopy(m); ref != nil {

@@ -2,66 +2,36 @@ package statefulset
 
 import (
 	"context"
-	"log/slog"
 	"strings"
 	"testing"
 
 	"github.com/skiff-sh/skiff/internal/clock"
-	"github.com/skiff-sh/skiff/internal/controller"
+	"github.com/skiff-sh/skiff/internal/controller/controllertest"
 	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/informers"
-	"k8s.io/client-go/kubernetes/fake"
-	"k8s.io/client-go/tools/record"
 )
 
 // fixture is a controller over a fake clientset whose informer caches the test fills by hand (never started).
 type fixture struct {
-	client   *fake.Clientset
-	factory  informers.SharedInformerFactory
-	c        *Controller
-	recorder *record.FakeRecorder
+	*controllertest.Env
+	c *Controller
 }
 
 func newFixture(t *testing.T, objs ...runtime.Object) *fixture {
-	f := &fixture{client: fake.NewClientset(objs...), recorder: record.NewFakeRecorder(100)}
-	f.factory = informers.NewSharedInformerFactory(f.client, 0)
-	c, err := newController(controller.Context{Client: f.client, Informers: f.factory, Clock: clock.NewFake(now), Log: slog.Default(),
-		Recorder: func(string) record.EventRecorder { return f.recorder }})
+	f := &fixture{Env: controllertest.NewEnv(t, 100, objs...)}
+	c, err := newController(f.Context(clock.NewFake(now)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.c = c
-	for _, o := range objs {
-		switch o := o.(type) {
-		case *appsv1.StatefulSet:
-			_ = f.factory.Apps().V1().StatefulSets().Informer().GetIndexer().Add(o)
-		case *appsv1.ControllerRevision:
-			_ = f.factory.Apps().V1().ControllerRevisions().Informer().GetIndexer().Add(o)
-		case *corev1.Pod:
-			_ = f.factory.Core().V1().Pods().Informer().GetIndexer().Add(o)
-		}
-	}
+	f.Cache(objs...)
 	return f
 }
 
 func (f *fixture) writes() string {
-	var out []string
-	for _, a := range f.client.Actions() {
-		if v := a.GetVerb(); v == "get" || v == "list" || v == "watch" {
-			continue
-		}
-		s := a.GetVerb() + " " + a.GetResource().Resource
-		if a.GetSubresource() != "" {
-			s += "/" + a.GetSubresource()
-		}
-		out = append(out, s)
-	}
-	return strings.Join(out, ", ")
+	return strings.Join(controllertest.Writes(f.Client.Actions()), ", ")
 }
-
 func TestSyncCreatesRevisionPodsAndStatus(t *testing.T) {
 	set := newSet(2, appsv1.ParallelPodManagement)
 	f := newFixture(t, set)
@@ -71,25 +41,25 @@ func TestSyncCreatesRevisionPodsAndStatus(t *testing.T) {
 	if got, want := f.writes(), "create controllerrevisions, create pods, create pods, update statefulsets/status"; got != want {
 		t.Errorf("writes %q, want %q", got, want)
 	}
-	revs, _ := f.client.AppsV1().ControllerRevisions("ns").List(context.Background(), metav1.ListOptions{})
+	revs, _ := f.Client.AppsV1().ControllerRevisions("ns").List(context.Background(), metav1.ListOptions{})
 	if len(revs.Items) != 1 || revs.Items[0].Revision != 1 {
 		t.Fatalf("revisions %+v, want one numbered 1", revs.Items)
 	}
-	pod, err := f.client.CoreV1().Pods("ns").Get(context.Background(), "web-1", metav1.GetOptions{})
+	pod, err := f.Client.CoreV1().Pods("ns").Get(context.Background(), "web-1", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if pod.Labels[appsv1.ControllerRevisionHashLabelKey] != revs.Items[0].Name {
 		t.Errorf("pod revision label %q, want %q", pod.Labels[appsv1.ControllerRevisionHashLabelKey], revs.Items[0].Name)
 	}
-	got, _ := f.client.AppsV1().StatefulSets("ns").Get(context.Background(), "web", metav1.GetOptions{})
+	got, _ := f.Client.AppsV1().StatefulSets("ns").Get(context.Background(), "web", metav1.GetOptions{})
 	st := got.Status
 	if st.Replicas != 2 || st.UpdatedReplicas != 2 || st.CurrentRevision != revs.Items[0].Name || st.UpdateRevision != st.CurrentRevision || st.ObservedGeneration != 3 {
 		t.Errorf("status %+v", st)
 	}
 	var events []string
-	for len(f.recorder.Events) > 0 {
-		events = append(events, <-f.recorder.Events)
+	for len(f.Recorder.Events) > 0 {
+		events = append(events, <-f.Recorder.Events)
 	}
 	for _, want := range []string{"Normal SuccessfulCreate create Pod web-0 in StatefulSet web successful", "Normal SuccessfulCreate create Pod web-1 in StatefulSet web successful"} {
 		if !strings.Contains(strings.Join(events, "\n"), want) {
@@ -112,7 +82,7 @@ func TestSyncHashCollisionBumpsCollisionCount(t *testing.T) {
 	if _, err := f.c.sync(context.Background(), "ns/web"); err != nil {
 		t.Fatal(err)
 	}
-	got, _ := f.client.AppsV1().StatefulSets("ns").Get(context.Background(), "web", metav1.GetOptions{})
+	got, _ := f.Client.AppsV1().StatefulSets("ns").Get(context.Background(), "web", metav1.GetOptions{})
 	if got.Status.CollisionCount == nil || *got.Status.CollisionCount != 1 || got.Status.UpdateRevision == mine.Name {
 		t.Errorf("status %+v, want collisionCount 1 and a revision other than %s", got.Status, mine.Name)
 	}

@@ -324,15 +324,17 @@ func ArchiveImages(file string) ([]ArchiveImage, error) {
 	}
 }
 
-// ImportDir imports every *.tar in dir (missing dir: nothing to do), all at once, and returns the files imported. A
-// tarball whose every image present reports as already there (same ID under each of its tags) is skipped, so a
-// restart does not import the air-gap images again; a nil present imports everything. The error is the first
-// import's that failed; the others still ran.
-func ImportDir(ctx context.Context, socket, dir string, present func(ArchiveImage) bool) ([]string, error) {
+// ImportDir imports every *.tar in dir (missing dir: nothing to do), all at once, and returns the files imported and
+// the files skipped. A tarball whose every image present reports as already there (same ID under each of its tags) is
+// skipped, so a restart does not import the air-gap images again; a nil present imports everything. The error is the
+// first import's that failed; the others still ran.
+func ImportDir(ctx context.Context, socket, dir string, present func(ArchiveImage) bool) (imported, skipped []string, err error) {
 	matches, _ := filepath.Glob(filepath.Join(dir, "*.tar"))
 	var todo []string
 	for _, m := range matches {
-		if present == nil || !allPresent(m, present) {
+		if present != nil && allPresent(m, present) {
+			skipped = append(skipped, m)
+		} else {
 			todo = append(todo, m)
 		}
 	}
@@ -346,16 +348,14 @@ func ImportDir(ctx context.Context, socket, dir string, present func(ArchiveImag
 		}()
 	}
 	wg.Wait()
-	var done []string
-	var first error
 	for i, m := range todo {
 		if errs[i] == nil {
-			done = append(done, m)
-		} else if first == nil {
-			first = errs[i]
+			imported = append(imported, m)
+		} else if err == nil {
+			err = errs[i]
 		}
 	}
-	return done, first
+	return imported, skipped, err
 }
 
 // allPresent reports whether the tarball file's images are all present; an unreadable tarball is not.

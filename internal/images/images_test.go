@@ -109,14 +109,14 @@ func TestArchiveImagesAndSkip(t *testing.T) {
 		t.Fatalf("ID %q, want sha256:<64 hex>", id)
 	}
 	// Everything present: nothing is imported (no containerd is needed to find that out).
-	done, err := ImportDir(t.Context(), "/nonexistent.sock", dir, func(img ArchiveImage) bool { return img.ID == imgs[0].ID })
-	if err != nil || len(done) != 0 {
-		t.Fatalf("ImportDir with every image present = %v, %v; want nothing imported", done, err)
+	done, skipped, err := ImportDir(t.Context(), "/nonexistent.sock", dir, func(img ArchiveImage) bool { return img.ID == imgs[0].ID })
+	if err != nil || len(done) != 0 || len(skipped) != 1 {
+		t.Fatalf("ImportDir with every image present = %v, skipped %v, %v; want nothing imported, app.tar skipped", done, skipped, err)
 	}
 	// One missing: the import is attempted (and fails here, without a containerd).
 	ctx, cancel := context.WithTimeout(t.Context(), 500*time.Millisecond) // ctr would wait for the socket
 	defer cancel()
-	if _, err := ImportDir(ctx, "/nonexistent.sock", dir, func(ArchiveImage) bool { return false }); err == nil {
+	if _, _, err := ImportDir(ctx, "/nonexistent.sock", dir, func(ArchiveImage) bool { return false }); err == nil {
 		t.Fatal("ImportDir with a missing image did not try to import")
 	}
 	if _, err := ArchiveImages(filepath.Join(dir, "missing.tar")); err == nil {

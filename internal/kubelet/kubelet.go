@@ -212,7 +212,7 @@ func Run(ctx context.Context, rc *rest.Config, cfg Config) error {
 	// The air-gap images.
 	imgDir := filepath.Join(cfg.DataDir, "images")
 	start := k.clock.Now()
-	done, err := images.ImportDir(ctx, strings.TrimPrefix(endpoint, "unix://"), imgDir, func(img images.ArchiveImage) bool {
+	done, skipped, err := images.ImportDir(ctx, strings.TrimPrefix(endpoint, "unix://"), imgDir, func(img images.ArchiveImage) bool {
 		for _, tag := range img.Tags {
 			st, err := cri.img.ImageStatus(ctx, &runtimeapi.ImageStatusRequest{Image: &runtimeapi.ImageSpec{Image: tag}})
 			if err != nil || st.Image == nil || st.Image.Id != img.ID {
@@ -225,6 +225,9 @@ func Run(ctx context.Context, rc *rest.Config, cfg Config) error {
 		k.log.Error("image import failed", "err", err)
 	} else if len(done) > 0 {
 		k.log.Info("imported images", "dir", imgDir, "files", len(done), "took", k.clock.Since(start).Round(time.Millisecond))
+	}
+	if len(skipped) > 0 {
+		k.log.Info("air-gap images already present", "dir", imgDir, "files", len(skipped))
 	}
 	if _, err := cri.img.ImageStatus(ctx, &runtimeapi.ImageStatusRequest{Image: &runtimeapi.ImageSpec{Image: images.PauseImage}}); err == nil {
 		if st, _ := cri.img.ImageStatus(ctx, &runtimeapi.ImageStatusRequest{Image: &runtimeapi.ImageSpec{Image: images.PauseImage}}); st == nil || st.Image == nil {

@@ -158,6 +158,9 @@ func (s *APIServer) bootstrapPriorityClasses(ctx context.Context) error {
 	res := s.byGVR[priorityClassGVR]
 	wo := writeOptions{manager: "kube-apiserver"}
 	for _, pc := range validation.SystemPriorityClasses() {
+		if _, err := s.store.Get(ctx, res.keys.Key("", pc.Name), res.New); err == nil {
+			continue
+		}
 		if _, err := s.createObject(ctx, res, "", pc, wo, false); err != nil && !isAlreadyExists(err) {
 			return fmt.Errorf("priority class %s: %w", pc.Name, err)
 		}

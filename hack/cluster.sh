@@ -7,7 +7,9 @@ mkdir -p "$DATA"
 if [ -f "$DATA/skiff.pid" ] && kill -0 "$(cat "$DATA/skiff.pid")" 2>/dev/null; then
   echo "skiff already running (pid $(cat "$DATA/skiff.pid"))"
 else
-  nohup ./bin/skiff server --data-dir "$DATA" --port "$PORT" >"$DATA/skiff.log" 2>&1 &
+  # SKIFF_SERVER_ARGS adds flags, e.g. SKIFF_SERVER_ARGS="--eviction-hard nodefs.available<0%,imagefs.available<0%".
+  # shellcheck disable=SC2086
+  nohup ./bin/skiff server --data-dir "$DATA" --port "$PORT" ${SKIFF_SERVER_ARGS:-} >"$DATA/skiff.log" 2>&1 &
   echo $! >"$DATA/skiff.pid"
 fi
 export KUBECONFIG="$DATA/admin.kubeconfig"
@@ -22,6 +24,10 @@ for i in $(seq 1 300); do
   sleep 0.1
 done
 kubectl get nodes -o wide
+if [ "$(kubectl get nodes -o jsonpath='{.items[0].status.conditions[?(@.type=="DiskPressure")].status}')" = True ]; then
+  echo "The node reports DiskPressure (less free disk than --eviction-hard allows, default 5%): it is tainted and new"
+  echo "pods stay Pending. Free some disk, or restart with SKIFF_SERVER_ARGS='--eviction-hard nodefs.available<0%,imagefs.available<0%'."
+fi
 echo
 echo "A Deployment of the test app (built from this repo), scheduled and run on containerd:"
 kubectl get deployment hello >/dev/null 2>&1 ||

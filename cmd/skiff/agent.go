@@ -25,6 +25,7 @@ func agentCommand() *cobra.Command {
 	var cfg kubelet.Config
 	var serverURL, token, caFile, logLevel, clusterDNS, clusterCIDR string
 	var disableProxy bool
+	var evictionHard string
 	cmd := &cobra.Command{
 		Use:   "agent",
 		Short: "Run only a node (kubelet and its containerd, and the service proxy), joined to a skiff server",
@@ -37,6 +38,11 @@ func agentCommand() *cobra.Command {
 			if serverURL == "" || token == "" {
 				return fmt.Errorf("--server and --token are required")
 			}
+			th, err := kubelet.ParseEvictionHard(evictionHard)
+			if err != nil {
+				return fmt.Errorf("--eviction-hard: %w", err)
+			}
+			cfg.EvictionHard = th
 			caPEM, err := agentCA(serverURL, caFile)
 			if err != nil {
 				return err
@@ -69,6 +75,7 @@ func agentCommand() *cobra.Command {
 	f.IntVar(&cfg.Port, "kubelet-port", 10250, "HTTPS port of the kubelet API")
 	f.StringVar(&clusterDNS, "cluster-dns", "10.43.0.10", "DNS server for pods (empty: the host's resolv.conf)")
 	f.StringVar(&cfg.ClusterDomain, "cluster-domain", "cluster.local", "cluster DNS domain")
+	f.StringVar(&evictionHard, "eviction-hard", kubelet.DefaultEvictionHard, "thresholds of the node's pressure conditions, as the kubelet's (signal<quantity or percent, comma-separated; \"nodefs.available<0%\" turns one off)")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	f.BoolVar(&disableProxy, "disable-proxy", false, "do not run the service proxy (nftables table ip "+proxy.TableName+") on this node")
 	f.StringVar(&clusterCIDR, "cluster-cidr", "10.42.0.0/16", "range of pod IPs (the server's --cluster-cidr), for the proxy's externalTrafficPolicy Local")

@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
 
+	"github.com/skiff-sh/skiff/internal/kubelet"
 	"github.com/skiff-sh/skiff/internal/proxy"
 	"github.com/skiff-sh/skiff/internal/server"
 	"github.com/spf13/cobra"
@@ -26,6 +28,9 @@ func serverCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if cleanup {
 				return proxy.Cleanup(cmd.Context())
+			}
+			if _, err := kubelet.ParseEvictionHard(cfg.EvictionHard); err != nil {
+				return fmt.Errorf("--eviction-hard: %w", err)
 			}
 			var lvl slog.Level
 			if err := lvl.UnmarshalText([]byte(logLevel)); err != nil {
@@ -58,6 +63,7 @@ func serverCommand() *cobra.Command {
 	f.IntVar(&cfg.KubeletPort, "kubelet-port", 10250, "HTTPS port of the kubelet API")
 	f.StringSliceVar(&cfg.ClusterDNS, "cluster-dns", []string{"10.43.0.10"}, "DNS server(s) written into pods' resolv.conf (empty: the host's)")
 	f.StringVar(&cfg.ClusterDomain, "cluster-domain", "cluster.local", "cluster DNS domain")
+	f.StringVar(&cfg.EvictionHard, "eviction-hard", kubelet.DefaultEvictionHard, "thresholds of the node's pressure conditions, as the kubelet's (signal<quantity or percent, comma-separated; \"nodefs.available<0%\" turns one off)")
 	f.DurationVar(&cfg.NodeMonitorGracePeriod, "node-monitor-grace-period", 40*time.Second, "how long a node may go without renewing its Lease before it is marked Unknown and tainted unreachable")
 	f.IntVar(&podGCThreshold, "terminated-pod-gc-threshold", 12500, "number of terminated pods that can exist before the pod garbage collector starts deleting them (0 or less: never)")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")

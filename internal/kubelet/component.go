@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"os"
@@ -23,10 +24,18 @@ func init() {
 			if !pool.AppendCertsFromPEM(rc.CAData) {
 				return errors.New("kubelet: no cluster CA in the component's client config")
 			}
+			var eviction EvictionThresholds
+			if cfg.EvictionHard != "" {
+				th, err := ParseEvictionHard(cfg.EvictionHard)
+				if err != nil {
+					return fmt.Errorf("kubelet: --eviction-hard: %w", err)
+				}
+				eviction = th
+			}
 			return Run(ctx, rc, Config{
 				NodeName: cfg.NodeName, DataDir: cfg.DataDir, RuntimeEndpoint: cfg.ContainerRuntimeEndpoint,
 				ClusterDNS: cfg.ClusterDNS, ClusterDomain: cfg.ClusterDomain, Address: cfg.AdvertiseAddress,
-				Port: cfg.KubeletPort, ClientCA: pool, Log: log,
+				Port: cfg.KubeletPort, EvictionHard: eviction, ClientCA: pool, Log: log,
 			})
 		},
 	})

@@ -59,6 +59,9 @@ type Config struct {
 	CgroupRoot string
 	// ClientCA verifies the client certificates presented to the kubelet API (the API server's); required.
 	ClientCA *x509.CertPool
+	// EvictionHard are the thresholds of the MemoryPressure, DiskPressure and PIDPressure conditions
+	// (--eviction-hard); nil takes DefaultEvictionHard. The kubelet reports pressure; it does not evict.
+	EvictionHard EvictionThresholds
 	// NodeStatusInterval and LeaseInterval default to 10 s.
 	NodeStatusInterval, LeaseInterval time.Duration
 	Clock                             clock.Clock
@@ -89,6 +92,13 @@ func (c *Config) setDefaults() error {
 	}
 	if c.CgroupRoot == "" {
 		c.CgroupRoot = "/kubepods"
+	}
+	if c.EvictionHard == nil {
+		th, err := ParseEvictionHard(DefaultEvictionHard)
+		if err != nil {
+			return fmt.Errorf("kubelet: default eviction thresholds: %w", err)
+		}
+		c.EvictionHard = th
 	}
 	if c.NodeStatusInterval == 0 {
 		c.NodeStatusInterval = 10 * time.Second

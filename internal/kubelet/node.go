@@ -26,13 +26,6 @@ import (
 // maxPods is the node's pod capacity, as the kubelet's default.
 const maxPods = 110
 
-// Thresholds of the pressure conditions (the kubelet's default hard eviction thresholds).
-const (
-	memoryPressureBytes = 100 << 20
-	diskPressurePercent = 10
-	pidPressurePercent  = 90
-)
-
 func readMeminfo() (total, available uint64) {
 	f, err := os.Open("/proc/meminfo")
 	if err != nil {
@@ -56,12 +49,16 @@ func readMeminfo() (total, available uint64) {
 	return total, available
 }
 
-func diskStats(path string) (total, avail uint64) {
+// fsStats is a filesystem's size and what is available to unprivileged users, in bytes and in inodes; all zero
+// when path cannot be read.
+type fsStats struct{ bytes, bytesAvail, inodes, inodesFree uint64 }
+
+func diskStats(path string) fsStats {
 	var st syscall.Statfs_t
 	if err := syscall.Statfs(path, &st); err != nil {
-		return 0, 0
+		return fsStats{}
 	}
-	return st.Blocks * uint64(st.Bsize), st.Bavail * uint64(st.Bsize)
+	return fsStats{st.Blocks * uint64(st.Bsize), st.Bavail * uint64(st.Bsize), st.Files, st.Ffree}
 }
 
 func osImage() string {
@@ -94,11 +91,21 @@ func readTrim(path string) string {
 	return strings.TrimSpace(string(b))
 }
 
+// imageFsPath is a path on the filesystem that holds the images: containerd's root when the kubelet runs its own,
+// else the data dir's.
+func (k *Kubelet) imageFsPath() string {
+	if k.cfg.RuntimeEndpoint == "" {
+		return filepath.Join(k.cfg.DataDir, "containerd")
+	}
+	return k.cfg.DataDir
+}
+
 // nodeConditions computes Ready and the pressure conditions, keeping transition times of unchanged ones.
 func (k *Kubelet) nodeConditions(old []corev1.NodeCondition, runtimeErr error) []corev1.NodeCondition {
 	now := metav1.NewTime(k.clock.Now().Truncate(time.Second))
-	_, memAvail := readMeminfo()
-	dTotal, dAvail := diskStats(k.cfg.DataDir)
+	memTotal, memAvail := readMeminfo()
+	nodefs := diskStats(k.cfg.DataDir)
+	imagefs := diskStats(k.imageFsPath())
 	pidMax, _ := strconv.Atoi(readTrim("/proc/sys/kernel/pid_max"))
 	procs := 0
 	if ents, err := os.ReadDir("/proc"); err == nil {
@@ -108,6 +115,7 @@ func (k *Kubelet) nodeConditions(old []corev1.NodeCondition, runtimeErr error) [
 			}
 		}
 	}
+	th := k.cfg.EvictionHard
 	mk := func(t corev1.NodeConditionType, bad bool, badReason, badMsg, okReason, okMsg string) corev1.NodeCondition {
 		c := corev1.NodeCondition{Type: t, Status: corev1.ConditionFalse, Reason: okReason, Message: okMsg, LastHeartbeatTime: now, LastTransitionTime: now}
 		if bad {
@@ -116,9 +124,13 @@ func (k *Kubelet) nodeConditions(old []corev1.NodeCondition, runtimeErr error) [
 		return c
 	}
 	conds := []corev1.NodeCondition{
-		mk(corev1.NodeMemoryPressure, memAvail > 0 && memAvail < memoryPressureBytes, "KubeletHasInsufficientMemory", "kubelet has insufficient memory available", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
-		mk(corev1.NodeDiskPressure, dTotal > 0 && dAvail*100 < dTotal*diskPressurePercent, "KubeletHasDiskPressure", "kubelet has disk pressure", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
-		mk(corev1.NodePIDPressure, pidMax > 0 && procs*100 > pidMax*pidPressurePercent, "KubeletHasInsufficientPID", "kubelet has insufficient PID available", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
+		mk(corev1.NodeMemoryPressure, memAvail > 0 && th.Below(SignalMemoryAvailable, memAvail, memTotal), "KubeletHasInsufficientMemory", "kubelet has insufficient memory available", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
+		mk(corev1.NodeDiskPressure, th.Below(SignalNodeFsAvailable, nodefs.bytesAvail, nodefs.bytes) ||
+			th.Below(SignalNodeFsInodesFree, nodefs.inodesFree, nodefs.inodes) ||
+			th.Below(SignalImageFsAvailable, imagefs.bytesAvail, imagefs.bytes) ||
+			th.Below(SignalImageFsInodesFree, imagefs.inodesFree, imagefs.inodes),
+			"KubeletHasDiskPressure", "kubelet has disk pressure", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
+		mk(corev1.NodePIDPressure, pidMax > procs && th.Below(SignalPIDAvailable, uint64(pidMax-procs), uint64(pidMax)), "KubeletHasInsufficientPID", "kubelet has insufficient PID available", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
 	}
 	ready := corev1.NodeCondition{Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "KubeletReady", Message: "kubelet is posting ready status", LastHeartbeatTime: now, LastTransitionTime: now}
 	if runtimeErr != nil {
@@ -156,17 +168,21 @@ func (k *Kubelet) runtimeReady(ctx context.Context) error {
 
 func (k *Kubelet) nodeStatus(ver *runtimeapi.VersionResponse) corev1.NodeStatus {
 	memTotal, _ := readMeminfo()
-	dTotal, _ := diskStats(k.cfg.DataDir)
+	dTotal := diskStats(k.cfg.DataDir).bytes
 	capacity := corev1.ResourceList{
 		corev1.ResourceCPU:              *resource.NewQuantity(int64(goruntime.NumCPU()), resource.DecimalSI),
 		corev1.ResourceMemory:           *resource.NewQuantity(int64(memTotal), resource.BinarySI),
 		corev1.ResourceEphemeralStorage: *resource.NewQuantity(int64(dTotal), resource.BinarySI),
 		corev1.ResourcePods:             *resource.NewQuantity(maxPods, resource.DecimalSI),
 	}
+	// As the kubelet's node allocatable: capacity less the hard eviction thresholds.
+	allocatable := capacity.DeepCopy()
+	allocatable[corev1.ResourceMemory] = *resource.NewQuantity(int64(memTotal-k.cfg.EvictionHard.Reserve(SignalMemoryAvailable, memTotal)), resource.BinarySI)
+	allocatable[corev1.ResourceEphemeralStorage] = *resource.NewQuantity(int64(dTotal-k.cfg.EvictionHard.Reserve(SignalNodeFsAvailable, dTotal)), resource.BinarySI)
 	hostname, _ := os.Hostname()
 	return corev1.NodeStatus{
 		Capacity:    capacity,
-		Allocatable: capacity.DeepCopy(),
+		Allocatable: allocatable,
 		Addresses: []corev1.NodeAddress{
 			{Type: corev1.NodeInternalIP, Address: k.cfg.Address},
 			{Type: corev1.NodeHostName, Address: hostname},

@@ -55,6 +55,8 @@ type Config struct {
 	KubeletPort              int
 	ClusterDNS               []string
 	ClusterDomain            string
+	// EvictionHard is the node's --eviction-hard in the kubelet's syntax; empty takes the kubelet's default.
+	EvictionHard string
 	// NodeMonitorGracePeriod is how long a node may go without a heartbeat before the node lifecycle controller
 	// marks it Unknown (--node-monitor-grace-period); 0 takes its default (40 s).
 	NodeMonitorGracePeriod time.Duration

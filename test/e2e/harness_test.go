@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -151,6 +152,9 @@ func freePort(t testing.TB) int {
 // startServer starts `skiff server` on a fresh data dir and free port, waits until /readyz answers 200 and
 // registers a cleanup that stops it (SIGTERM, SIGKILL after 20 s) and fails the test if it exited badly.
 // extraArgs are appended to the server's command line.
+// testEvictionHard keeps the kubelet's memory threshold and turns the disk ones off.
+const testEvictionHard = "memory.available<100Mi,nodefs.available<0%,nodefs.inodesFree<0%,imagefs.available<0%,imagefs.inodesFree<0%"
+
 func startServer(t *testing.T, extraArgs ...string) *cluster {
 	t.Helper()
 	c := &cluster{
@@ -194,6 +198,10 @@ func (c *cluster) start(t *testing.T) error {
 	if !wantsAgent(c.args) {
 		// API-only tests do not start a kubelet and containerd (see kubelet_test.go for the tests that do).
 		args = append(args, "--disable-agent")
+	} else if !slices.ContainsFunc(c.args, func(a string) bool { return strings.HasPrefix(a, "--eviction-hard") }) {
+		// As kind and minikube: the disk of a test machine may be nearly full, and DiskPressure would taint the
+		// only node and leave every scheduled pod Pending.
+		args = append(args, "--eviction-hard", testEvictionHard)
 	}
 	cmd := exec.Command(c.bin, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf

@@ -1,10 +1,12 @@
 package registry
 
 import (
+	"github.com/skiff-sh/skiff/internal/convert"
 	"reflect"
 	"strconv"
 
 	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
@@ -150,6 +152,17 @@ func Resources() []*Resource {
 		{GVR: gvr("autoscaling", "v2", "horizontalpodautoscalers"), Kind: "HorizontalPodAutoscaler", Singular: "horizontalpodautoscaler", Namespaced: true, ShortNames: []string{"hpa"}, Categories: []string{all},
 			New: func() runtime.Object { return &autoscalingv2.HorizontalPodAutoscaler{} }, NewList: func() runtime.Object { return &autoscalingv2.HorizontalPodAutoscalerList{} },
 			Status: true},
+		// autoscaling/v1 is served from the autoscaling/v2 storage, as kube-apiserver does (kubectl autoscale
+		// writes v1); v2 stays the preferred version.
+		{GVR: gvr("autoscaling", "v1", "horizontalpodautoscalers"), Kind: "HorizontalPodAutoscaler", Singular: "horizontalpodautoscaler", Namespaced: true, ShortNames: []string{"hpa"}, Categories: []string{all},
+			New: func() runtime.Object { return &autoscalingv1.HorizontalPodAutoscaler{} }, NewList: func() runtime.Object { return &autoscalingv1.HorizontalPodAutoscalerList{} },
+			Status: true, StoredAs: gvr("autoscaling", "v2", "horizontalpodautoscalers"),
+			ToStored: func(obj runtime.Object) runtime.Object {
+				return convert.HPAFromV1(obj.(*autoscalingv1.HorizontalPodAutoscaler))
+			},
+			FromStored: func(obj runtime.Object) runtime.Object {
+				return convert.HPAToV1(obj.(*autoscalingv2.HorizontalPodAutoscaler))
+			}},
 		{GVR: gvr("scheduling.k8s.io", "v1", "priorityclasses"), Kind: "PriorityClass", Singular: "priorityclass", ShortNames: []string{"pc"},
 			New: func() runtime.Object { return &schedulingv1.PriorityClass{} }, NewList: func() runtime.Object { return &schedulingv1.PriorityClassList{} }},
 	}

@@ -2,6 +2,7 @@ package validation
 
 import (
 	"fmt"
+	"github.com/skiff-sh/skiff/internal/convert"
 	"reflect"
 	"sort"
 	"strings"
@@ -72,6 +73,9 @@ func ValidateCreate(obj runtime.Object) field.ErrorList {
 		errs = validatePodDisruptionBudget(o)
 	case *autoscalingv2.HorizontalPodAutoscaler:
 		errs = validateHorizontalPodAutoscaler(o)
+	case *autoscalingv1.HorizontalPodAutoscaler:
+		// As kube-apiserver, which validates its internal (v2-shaped) form: the paths name v2's fields.
+		errs = validateHorizontalPodAutoscaler(convert.HPAFromV1(o))
 	case *schedulingv1.PriorityClass:
 		errs = validatePriorityClass(o)
 	case *autoscalingv1.Scale:
@@ -135,6 +139,8 @@ func ValidateUpdate(obj, old runtime.Object) field.ErrorList {
 		errs = validatePodDisruptionBudget(o)
 	case *autoscalingv2.HorizontalPodAutoscaler:
 		errs = validateHorizontalPodAutoscalerUpdate(o, old.(*autoscalingv2.HorizontalPodAutoscaler))
+	case *autoscalingv1.HorizontalPodAutoscaler:
+		errs = validateHorizontalPodAutoscalerUpdate(convert.HPAFromV1(o), convert.HPAFromV1(old.(*autoscalingv1.HorizontalPodAutoscaler)))
 	case *schedulingv1.PriorityClass:
 		errs = validatePriorityClassUpdate(o, old.(*schedulingv1.PriorityClass))
 	case *autoscalingv1.Scale:
@@ -177,6 +183,8 @@ func ValidateStatusUpdate(obj, old runtime.Object) field.ErrorList {
 		errs = validatePodDisruptionBudgetStatusUpdate(o, old.(*policyv1.PodDisruptionBudget))
 	case *autoscalingv2.HorizontalPodAutoscaler:
 		errs = validateHorizontalPodAutoscalerStatusUpdate(o, old.(*autoscalingv2.HorizontalPodAutoscaler))
+	case *autoscalingv1.HorizontalPodAutoscaler:
+		errs = validateHorizontalPodAutoscalerStatusUpdate(convert.HPAFromV1(o), convert.HPAFromV1(old.(*autoscalingv1.HorizontalPodAutoscaler)))
 	case *autoscalingv1.Scale:
 		return finish(validateScale(o))
 	default:
@@ -246,7 +254,7 @@ func isNamespaced(obj runtime.Object) bool {
 		*corev1.ServiceAccount, *corev1.Event, *appsv1.Deployment, *appsv1.ReplicaSet,
 		*appsv1.DaemonSet, *appsv1.StatefulSet, *batchv1.Job, *batchv1.CronJob,
 		*coordinationv1.Lease, *discoveryv1.EndpointSlice, *eventsv1.Event,
-		*policyv1.PodDisruptionBudget, *autoscalingv2.HorizontalPodAutoscaler, *autoscalingv1.Scale:
+		*policyv1.PodDisruptionBudget, *autoscalingv2.HorizontalPodAutoscaler, *autoscalingv1.HorizontalPodAutoscaler, *autoscalingv1.Scale:
 		return true
 	}
 	if m, err := meta.Accessor(obj); err == nil {

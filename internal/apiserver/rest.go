@@ -74,6 +74,9 @@ func (s *APIServer) serveResource(w http.ResponseWriter, r *http.Request, ri req
 		return
 	}
 	res := s.lookup(ri)
+	if res == nil && s.serveReview(w, r, ri) {
+		return
+	}
 	if res == nil && s.subresourceHook != nil && s.subresourceHook(w, r, ri) {
 		return // a group served elsewhere (metrics.k8s.io, see nodeproxy.go)
 	}

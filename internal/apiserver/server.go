@@ -3,6 +3,7 @@ package apiserver
 import (
 	"context"
 	"fmt"
+	"github.com/skiff-sh/skiff/internal/auth"
 	"log/slog"
 	"net"
 	"net/http"
@@ -43,6 +44,11 @@ type Config struct {
 	// RepairInterval is how often the ClusterIP and NodePort bitmaps are reconciled with the Services (they are
 	// also at start); default 3 minutes.
 	RepairInterval time.Duration
+	// TokenAuthenticator answers TokenReviews; nil answers each with an error.
+	TokenAuthenticator auth.Authenticator
+	// Authorizer answers the access reviews; nil allows everything (the server authorizes every authenticated
+	// request until RBAC lands).
+	Authorizer Authorizer
 }
 
 // APIServer serves the Kubernetes REST API from a Store.
@@ -157,6 +163,7 @@ func New(cfg Config) (*APIServer, error) {
 			res.keys, res.cacher, res.storeNew = st.keys, st.cacher, st.storeNew
 		}
 	}
+	s.registerReviews()
 	s.ipAlloc = newIPAllocator(cfg.Store, cfg.ServiceCIDR)
 	s.portAlloc = newPortAllocator(cfg.Store, cfg.NodePortMin, cfg.NodePortMax)
 	return s, nil

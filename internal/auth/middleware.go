@@ -61,17 +61,22 @@ func matchPath(patterns []string, path string) bool {
 }
 
 func writeUnauthorized(w http.ResponseWriter) {
-	status := apierrors.NewUnauthorized("Unauthorized").ErrStatus
+	writeStatus(w, apierrors.NewUnauthorized("Unauthorized"))
+}
+
+// writeStatus answers with err's Status as JSON.
+func writeStatus(w http.ResponseWriter, err *apierrors.StatusError) {
+	status := err.ErrStatus
 	status.TypeMeta = metav1.TypeMeta{Kind: "Status", APIVersion: "v1"}
-	body, err := json.Marshal(status)
-	if err != nil {
-		http.Error(w, "Unauthorized", http.StatusUnauthorized)
+	body, mErr := json.Marshal(status)
+	if mErr != nil {
+		http.Error(w, status.Message, int(status.Code))
 		return
 	}
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "no-cache, private")
-	w.WriteHeader(http.StatusUnauthorized)
+	w.WriteHeader(int(status.Code))
 	_, _ = w.Write(append(body, '\n'))
 }

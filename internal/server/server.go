@@ -171,7 +171,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	api, err := apiserver.New(apiserver.Config{
 		Store: store, ServiceCIDR: serviceNet, AdvertiseAddress: advertise, SecurePort: cfg.Port,
-		Log: log, OpenAPI: oapi,
+		Log: log, OpenAPI: oapi, TokenAuthenticator: tokens,
 	})
 	if err != nil {
 		return err
@@ -189,7 +189,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if cfg.Profiling {
 		apiHandler = withProfiling(apiHandler)
 	}
-	handler := auth.Middleware(authn, auth.DefaultAnonymousPaths, apiHandler)
+	handler := auth.Middleware(authn, auth.DefaultAnonymousPaths, auth.Impersonation(apiHandler))
 
 	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.BindAddress, strconv.Itoa(cfg.Port)))
 	if err != nil {

@@ -28,6 +28,8 @@
 //     custom resources and *unstructured.Unstructured) get the apiserver's
 //     default table: Name and Age, Age being "<unknown>" for a zero
 //     creationTimestamp. Cells fails for objects without object metadata.
+//     Role and ClusterRole, which upstream prints with its default convertor,
+//     have Name and "Created At" (Type "date", RFC 3339 in UTC).
 //
 // Placeholders follow upstream: "<none>" for absent values, "<pending>" for a
 // LoadBalancer Service without ingress, "<unknown>" for unknown times and

@@ -14,7 +14,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	eventsv1 "k8s.io/api/events/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -1000,6 +1002,13 @@ var covered = []struct {
 	{&autoscalingv2.HorizontalPodAutoscaler{}, &autoscalingv2.HorizontalPodAutoscalerList{}, "NAME REFERENCE TARGETS MINPODS MAXPODS REPLICAS AGE"},
 	{&autoscalingv1.HorizontalPodAutoscaler{}, &autoscalingv1.HorizontalPodAutoscalerList{}, "NAME REFERENCE TARGETS MINPODS MAXPODS REPLICAS AGE"},
 	{&schedulingv1.PriorityClass{}, &schedulingv1.PriorityClassList{}, "NAME VALUE GLOBAL-DEFAULT AGE PREEMPTIONPOLICY"},
+	{&networkingv1.Ingress{}, &networkingv1.IngressList{}, "NAME CLASS HOSTS ADDRESS PORTS AGE"},
+	{&networkingv1.IngressClass{}, &networkingv1.IngressClassList{}, "NAME CONTROLLER PARAMETERS AGE"},
+	{&networkingv1.NetworkPolicy{}, &networkingv1.NetworkPolicyList{}, "NAME POD-SELECTOR AGE"},
+	{&rbacv1.Role{}, &rbacv1.RoleList{}, "NAME CREATED AT"},
+	{&rbacv1.ClusterRole{}, &rbacv1.ClusterRoleList{}, "NAME CREATED AT"},
+	{&rbacv1.RoleBinding{}, &rbacv1.RoleBindingList{}, "NAME ROLE AGE USERS(wide) GROUPS(wide) SERVICEACCOUNTS(wide)"},
+	{&rbacv1.ClusterRoleBinding{}, &rbacv1.ClusterRoleBindingList{}, "NAME ROLE AGE USERS(wide) GROUPS(wide) SERVICEACCOUNTS(wide)"},
 }
 
 func TestColumnDefinitions(t *testing.T) {
@@ -1014,7 +1023,7 @@ func TestColumnDefinitions(t *testing.T) {
 			}
 			names := 0
 			for i, col := range cols {
-				if col.Type != "string" && col.Type != "integer" && col.Type != "boolean" {
+				if col.Type != "string" && col.Type != "integer" && col.Type != "boolean" && col.Type != "date" {
 					t.Errorf("column %q has type %q", col.Name, col.Type)
 				}
 				if col.Description == "" {

@@ -32,7 +32,10 @@
 //     ReplicaSet, DaemonSet, StatefulSet; batch/v1 Job, CronJob;
 //     coordination.k8s.io/v1 Lease; discovery.k8s.io/v1 EndpointSlice;
 //     events.k8s.io/v1 Event; policy/v1 PodDisruptionBudget;
-//     autoscaling/v2 HorizontalPodAutoscaler; scheduling.k8s.io/v1
+//     autoscaling/v2 HorizontalPodAutoscaler (and autoscaling/v1, checked in
+//     its v2 form); networking.k8s.io/v1 Ingress, IngressClass,
+//     NetworkPolicy; rbac.authorization.k8s.io/v1 Role, ClusterRole,
+//     RoleBinding, ClusterRoleBinding; scheduling.k8s.io/v1
 //     PriorityClass (SystemPriorityClasses lists the built-in ones the API
 //     server creates; the one-global-default rule is the Priority admission
 //     plugin's, not validation's); and autoscaling/v1 Scale, the
@@ -40,12 +43,13 @@
 //     functions. Any other type gets only the generic ObjectMeta checks:
 //     names must be path-segment safe, and a namespace is required when one
 //     is given (the scope of an unknown type cannot be known here).
-//   - Scope: Namespace, Node and PriorityClass are cluster-scoped (metadata.namespace is
+//   - Scope: Namespace, Node, PriorityClass, IngressClass, ClusterRole and
+//     ClusterRoleBinding are cluster-scoped (metadata.namespace is
 //     forbidden); everything else listed is namespaced (required).
 //   - Names: DNS-1123 label for Namespace; RFC 1035 label for Service; DNS
-//     subdomain for the others, except core/v1 Event and
-//     PodDisruptionBudget, whose names only need to be path-segment safe
-//     (as upstream).
+//     subdomain for the others, except core/v1 Event,
+//     PodDisruptionBudget and the four RBAC kinds, whose names only need to
+//     be path-segment safe (as upstream).
 //   - As in kube-apiserver's REST layer, a type's own checks run first on
 //     create and the generic ObjectMeta checks only when those pass; on
 //     update the generic ObjectMeta create and update checks come first.

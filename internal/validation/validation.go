@@ -15,7 +15,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	eventsv1 "k8s.io/api/events/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	apimachineryvalidation "k8s.io/apimachinery/pkg/api/validate/content"
@@ -78,6 +80,20 @@ func ValidateCreate(obj runtime.Object) field.ErrorList {
 		errs = validateHorizontalPodAutoscaler(convert.HPAFromV1(o))
 	case *schedulingv1.PriorityClass:
 		errs = validatePriorityClass(o)
+	case *networkingv1.Ingress:
+		errs = validateIngress(o)
+	case *networkingv1.IngressClass:
+		errs = validateIngressClass(o)
+	case *networkingv1.NetworkPolicy:
+		errs = validateNetworkPolicy(o)
+	case *rbacv1.Role:
+		errs = validateRole(o)
+	case *rbacv1.ClusterRole:
+		errs = validateClusterRole(o)
+	case *rbacv1.RoleBinding:
+		errs = validateRoleBinding(o)
+	case *rbacv1.ClusterRoleBinding:
+		errs = validateClusterRoleBinding(o)
 	case *autoscalingv1.Scale:
 		// The /scale subresource has no storage of its own: it is checked as
 		// kube-apiserver's scale REST does, and the write then goes through
@@ -143,6 +159,20 @@ func ValidateUpdate(obj, old runtime.Object) field.ErrorList {
 		errs = validateHorizontalPodAutoscalerUpdate(convert.HPAFromV1(o), convert.HPAFromV1(old.(*autoscalingv1.HorizontalPodAutoscaler)))
 	case *schedulingv1.PriorityClass:
 		errs = validatePriorityClassUpdate(o, old.(*schedulingv1.PriorityClass))
+	case *networkingv1.Ingress:
+		errs = validateIngressUpdate(o, old.(*networkingv1.Ingress))
+	case *networkingv1.IngressClass:
+		errs = validateIngressClassUpdate(o, old.(*networkingv1.IngressClass))
+	case *networkingv1.NetworkPolicy:
+		errs = validateNetworkPolicyUpdate(o, old.(*networkingv1.NetworkPolicy))
+	case *rbacv1.Role:
+		errs = validateRoleUpdate(o, old.(*rbacv1.Role))
+	case *rbacv1.ClusterRole:
+		errs = validateClusterRoleUpdate(o, old.(*rbacv1.ClusterRole))
+	case *rbacv1.RoleBinding:
+		errs = validateRoleBindingUpdate(o, old.(*rbacv1.RoleBinding))
+	case *rbacv1.ClusterRoleBinding:
+		errs = validateClusterRoleBindingUpdate(o, old.(*rbacv1.ClusterRoleBinding))
 	case *autoscalingv1.Scale:
 		return finish(validateScale(o))
 	}
@@ -183,6 +213,8 @@ func ValidateStatusUpdate(obj, old runtime.Object) field.ErrorList {
 		errs = validatePodDisruptionBudgetStatusUpdate(o, old.(*policyv1.PodDisruptionBudget))
 	case *autoscalingv2.HorizontalPodAutoscaler:
 		errs = validateHorizontalPodAutoscalerStatusUpdate(o, old.(*autoscalingv2.HorizontalPodAutoscaler))
+	case *networkingv1.Ingress:
+		errs = validateIngressStatusUpdate(o, old.(*networkingv1.Ingress))
 	case *autoscalingv1.HorizontalPodAutoscaler:
 		errs = validateHorizontalPodAutoscalerStatusUpdate(convert.HPAFromV1(o), convert.HPAFromV1(old.(*autoscalingv1.HorizontalPodAutoscaler)))
 	case *autoscalingv1.Scale:
@@ -248,13 +280,15 @@ func finish(errs field.ErrorList) field.ErrorList {
 // presence of a namespace decides.
 func isNamespaced(obj runtime.Object) bool {
 	switch obj.(type) {
-	case *corev1.Namespace, *corev1.Node, *schedulingv1.PriorityClass:
+	case *corev1.Namespace, *corev1.Node, *schedulingv1.PriorityClass, *networkingv1.IngressClass,
+		*rbacv1.ClusterRole, *rbacv1.ClusterRoleBinding:
 		return false
 	case *corev1.Pod, *corev1.Service, *corev1.Endpoints, *corev1.ConfigMap, *corev1.Secret,
 		*corev1.ServiceAccount, *corev1.Event, *appsv1.Deployment, *appsv1.ReplicaSet,
 		*appsv1.DaemonSet, *appsv1.StatefulSet, *batchv1.Job, *batchv1.CronJob,
 		*coordinationv1.Lease, *discoveryv1.EndpointSlice, *eventsv1.Event,
-		*policyv1.PodDisruptionBudget, *autoscalingv2.HorizontalPodAutoscaler, *autoscalingv1.HorizontalPodAutoscaler, *autoscalingv1.Scale:
+		*policyv1.PodDisruptionBudget, *autoscalingv2.HorizontalPodAutoscaler, *autoscalingv1.HorizontalPodAutoscaler, *autoscalingv1.Scale,
+		*networkingv1.Ingress, *networkingv1.NetworkPolicy, *rbacv1.Role, *rbacv1.RoleBinding:
 		return true
 	}
 	if m, err := meta.Accessor(obj); err == nil {

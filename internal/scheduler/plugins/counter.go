@@ -17,6 +17,9 @@ type Counter struct {
 type counts struct {
 	lastUsed int64
 	byNode   map[string]nodeCount
+	// byPos memoizes by position in the node list of the loops over every node, which is stable across cycles
+	// (a position whose node changed has another generation, as generations are never reused).
+	byPos []nodeCount
 }
 
 type nodeCount struct {
@@ -47,8 +50,17 @@ func (c *Counter) NextCycle() {
 
 // Count returns how many of the node's pods match, for the predicate named key.
 func (c *Counter) Count(ni *framework.NodeInfo, key string, match func(*v1.Pod) bool) int {
-	if c == nil || ni.Generation == 0 {
-		return countPods(ni, match)
+	return c.For(key).Count(ni, match)
+}
+
+// Tally is a Counter's memo for one predicate, looked up once for a loop over nodes. A nil *Tally counts every
+// time.
+type Tally struct{ m *counts }
+
+// For returns the memo of the predicate named key, nil for a nil Counter.
+func (c *Counter) For(key string) *Tally {
+	if c == nil {
+		return nil
 	}
 	m := c.memo[key]
 	if m == nil {
@@ -56,12 +68,37 @@ func (c *Counter) Count(ni *framework.NodeInfo, key string, match func(*v1.Pod) 
 		c.memo[key] = m
 	}
 	m.lastUsed = c.cycle
+	return &Tally{m: m}
+}
+
+// Count returns how many of the node's pods match.
+func (t *Tally) Count(ni *framework.NodeInfo, match func(*v1.Pod) bool) int {
+	if t == nil || ni.Generation == 0 {
+		return countPods(ni, match)
+	}
 	name := ni.Name()
-	if e, ok := m.byNode[name]; ok && e.gen == ni.Generation {
+	if e, ok := t.m.byNode[name]; ok && e.gen == ni.Generation {
 		return e.n
 	}
 	n := countPods(ni, match)
-	m.byNode[name] = nodeCount{gen: ni.Generation, n: n}
+	t.m.byNode[name] = nodeCount{gen: ni.Generation, n: n}
+	return n
+}
+
+// CountAt is Count for the node at position pos of a list of every node (the snapshot's), memoized by position
+// instead of by name.
+func (t *Tally) CountAt(pos int, ni *framework.NodeInfo, match func(*v1.Pod) bool) int {
+	if t == nil || ni.Generation == 0 {
+		return countPods(ni, match)
+	}
+	if pos < len(t.m.byPos) && t.m.byPos[pos].gen == ni.Generation {
+		return t.m.byPos[pos].n
+	}
+	n := countPods(ni, match)
+	if pos >= len(t.m.byPos) {
+		t.m.byPos = append(t.m.byPos, make([]nodeCount, pos+1-len(t.m.byPos))...)
+	}
+	t.m.byPos[pos] = nodeCount{gen: ni.Generation, n: n}
 	return n
 }
 

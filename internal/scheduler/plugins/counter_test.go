@@ -19,7 +19,8 @@ import (
 func TestCounterMatchesNaiveCounting(t *testing.T) {
 	rng := rand.New(rand.NewSource(7))
 	c := cache.New()
-	for i := 0; i < 20; i++ {
+	nodes := 20
+	for i := 0; i < nodes; i++ {
 		c.AddNode(st.Node(fmt.Sprint("n", i), "64", "64Gi", st.Labels(zone, fmt.Sprint("z", i%4))))
 	}
 	snap := cache.NewSnapshot()
@@ -38,6 +39,24 @@ func TestCounterMatchesNaiveCounting(t *testing.T) {
 			p.UID = types.UID(p.Name)
 			c.AddPod(p)
 			live = append(live, p)
+		}
+		// Nodes come and go too, so positions in the node list shift (the memo by position must notice).
+		if cycle%25 == 24 {
+			n := fmt.Sprint("n", nodes)
+			nodes++
+			c.AddNode(st.Node(n, "64", "64Gi", st.Labels(zone, fmt.Sprint("z", nodes%4))))
+			if victim := fmt.Sprint("n", rng.Intn(nodes)); victim != n {
+				kept := live[:0]
+				for _, p := range live {
+					if p.Spec.NodeName == victim {
+						c.RemovePod(p)
+					} else {
+						kept = append(kept, p)
+					}
+				}
+				live = kept
+				c.RemoveNode(st.Node(victim, "64", "64Gi"))
+			}
 		}
 		c.UpdateSnapshot(snap)
 		counter.NextCycle()
@@ -59,6 +78,14 @@ func TestCounterMatchesNaiveCounting(t *testing.T) {
 		memoIP := plugins.PreFilterInterPodAffinity(pod, all, nil)
 		if !reflect.DeepEqual(memoIP.AntiAffinity, naiveIP.AntiAffinity) {
 			t.Fatalf("cycle %d: anti-affinity counts %v, naive %v", cycle, memoIP.AntiAffinity, naiveIP.AntiAffinity)
+		}
+		// The same memo asked with the nodes in another order (as a caller with its own list would) stays right.
+		reversed := make([]*framework.NodeInfo, len(snap.Nodes))
+		for i, ni := range snap.Nodes {
+			reversed[len(reversed)-1-i] = ni
+		}
+		if rev, _ := plugins.PreFilterSpread(pod.Pod, nil, reversed, counter); !reflect.DeepEqual(rev.Counts, naive.Counts) {
+			t.Fatalf("cycle %d: spread counts over reversed nodes %v, naive %v", cycle, rev.Counts, naive.Counts)
 		}
 	}
 }

@@ -71,23 +71,30 @@ func PreFilterInterPodAffinity(pod *framework.PodInfo, nodes Nodes, nsLabels fra
 		}
 		affKey += "\x01" + k
 	}
-	for _, ni := range nodes.All {
+	// Each term's memo and predicate, looked up once for the loop (a term whose key is "" is counted every time).
+	antiTallies := make([]*Tally, len(antiKeys))
+	antiMatches := make([]func(*v1.Pod) bool, len(antiKeys))
+	for i := range antiKeys {
+		t := &pod.RequiredAntiAffinityTerms[i]
+		if antiKeys[i] != "" {
+			antiTallies[i] = nodes.Counter.For(antiKeys[i])
+		}
+		antiMatches[i] = func(p *v1.Pod) bool { return t.Matches(p, nsLabels) }
+	}
+	terms := pod.RequiredAffinityTerms
+	var affTally *Tally
+	if affKey != "" && len(terms) > 0 {
+		affTally = nodes.Counter.For(affKey)
+	}
+	affMatch := func(p *v1.Pod) bool { return matchesAll(terms, p, nsLabels) }
+	for pos, ni := range nodes.All {
 		for i := range pod.RequiredAntiAffinityTerms {
-			t := &pod.RequiredAntiAffinityTerms[i]
-			c := nodes.Counter
-			if antiKeys[i] == "" {
-				c = nil
-			}
-			if n := c.Count(ni, antiKeys[i], func(p *v1.Pod) bool { return t.Matches(p, nsLabels) }); n > 0 {
-				s.AntiAffinity.add(t.TopologyKey, ni.Node, int64(n))
+			if n := antiTallies[i].CountAt(pos, ni, antiMatches[i]); n > 0 {
+				s.AntiAffinity.add(pod.RequiredAntiAffinityTerms[i].TopologyKey, ni.Node, int64(n))
 			}
 		}
-		if terms := pod.RequiredAffinityTerms; len(terms) > 0 {
-			c := nodes.Counter
-			if affKey == "" {
-				c = nil
-			}
-			if n := c.Count(ni, affKey, func(p *v1.Pod) bool { return matchesAll(terms, p, nsLabels) }); n > 0 {
+		if len(terms) > 0 {
+			if n := affTally.CountAt(pos, ni, affMatch); n > 0 {
 				for i := range terms {
 					s.Affinity.add(terms[i].TopologyKey, ni.Node, int64(n))
 				}

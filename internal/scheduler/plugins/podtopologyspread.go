@@ -82,11 +82,16 @@ func spreadKey(sel labels.Selector, ns string) string {
 	return "spread\x00" + ns + "\x00" + sel.String()
 }
 
+// matchingPods selects the pods in ns that sel selects and that are not being deleted.
+func matchingPods(sel labels.Selector, ns string) func(*v1.Pod) bool {
+	return func(p *v1.Pod) bool {
+		return p.Namespace == ns && p.DeletionTimestamp == nil && sel.Matches(labels.Set(p.Labels))
+	}
+}
+
 // countMatching counts the node's pods in ns that sel selects and that are not being deleted.
 func countMatching(c *Counter, ni *framework.NodeInfo, sel labels.Selector, ns, key string) int {
-	return c.Count(ni, key, func(p *v1.Pod) bool {
-		return p.Namespace == ns && p.DeletionTimestamp == nil && sel.Matches(labels.Set(p.Labels))
-	})
+	return c.Count(ni, key, matchingPods(sel, ns))
 }
 
 func hasAllKeys(node *v1.Node, cs []SpreadConstraint) bool {
@@ -132,16 +137,18 @@ func PreFilterSpread(pod *v1.Pod, req *RequiredNodeAffinity, nodes []*framework.
 		return nil, err
 	}
 	s := &SpreadFilterState{pod: pod, req: req, Constraints: cs, Counts: make([]map[string]int, len(cs)), mins: make([]int, len(cs))}
-	keys := make([]string, len(cs))
+	tallies := make([]*Tally, len(cs))
+	matches := make([]func(*v1.Pod) bool, len(cs))
 	for i := range s.Counts {
 		if cs[i].TopologyKey == labelHostname {
 			s.Counts[i] = make(map[string]int, len(nodes))
 		} else {
 			s.Counts[i] = map[string]int{}
 		}
-		keys[i] = spreadKey(cs[i].Selector, pod.Namespace)
+		tallies[i] = counter.For(spreadKey(cs[i].Selector, pod.Namespace))
+		matches[i] = matchingPods(cs[i].Selector, pod.Namespace)
 	}
-	for _, ni := range nodes {
+	for pos, ni := range nodes {
 		node := ni.Node
 		if !hasAllKeys(node, cs) {
 			continue
@@ -151,7 +158,7 @@ func PreFilterSpread(pod *v1.Pod, req *RequiredNodeAffinity, nodes []*framework.
 			if !c.includes(pod, req, node) {
 				continue
 			}
-			s.Counts[i][node.Labels[c.TopologyKey]] += countMatching(counter, ni, c.Selector, pod.Namespace, keys[i])
+			s.Counts[i][node.Labels[c.TopologyKey]] += tallies[i].CountAt(pos, ni, matches[i])
 		}
 	}
 	for i := range cs {
@@ -298,7 +305,12 @@ func PreScoreSpread(pod *v1.Pod, defaults []SpreadConstraint, req *RequiredNodeA
 	if !needCount {
 		return s, nil
 	}
-	for _, ni := range all {
+	tallies := make([]*Tally, len(cs))
+	matches := make([]func(*v1.Pod) bool, len(cs))
+	for i := range cs {
+		tallies[i], matches[i] = counter.For(s.keys[i]), matchingPods(cs[i].Selector, pod.Namespace)
+	}
+	for pos, ni := range all {
 		node := ni.Node
 		if requireAll && !hasAllKeys(node, cs) {
 			continue
@@ -312,7 +324,7 @@ func PreScoreSpread(pod *v1.Pod, defaults []SpreadConstraint, req *RequiredNodeA
 			if _, ok := s.Counts[i][v]; !ok {
 				continue
 			}
-			s.Counts[i][v] += int64(countMatching(counter, ni, c.Selector, pod.Namespace, s.keys[i]))
+			s.Counts[i][v] += int64(tallies[i].CountAt(pos, ni, matches[i]))
 		}
 	}
 	return s, nil

@@ -17,6 +17,7 @@ import (
 	"github.com/skiff-sh/skiff/internal/images"
 	"github.com/skiff-sh/skiff/internal/informerutil"
 	skiffruntime "github.com/skiff-sh/skiff/internal/kubelet/runtime"
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
@@ -62,10 +63,13 @@ type Config struct {
 	// EvictionHard are the thresholds of the MemoryPressure, DiskPressure and PIDPressure conditions
 	// (--eviction-hard); nil takes DefaultEvictionHard. The kubelet reports pressure; it does not evict.
 	EvictionHard EvictionThresholds
-	// NodeStatusInterval and LeaseInterval default to 10 s.
+	// NodeStatusInterval (how often node status is computed) and LeaseInterval default to 10 s.
 	NodeStatusInterval, LeaseInterval time.Duration
-	Clock                             clock.Clock
-	Log                               *slog.Logger
+	// NodeStatusReportFrequency is how often node status is written when nothing in it changed (the kubelet's
+	// nodeStatusReportFrequency, default 5 minutes); the Lease is the heartbeat.
+	NodeStatusReportFrequency time.Duration
+	Clock                     clock.Clock
+	Log                       *slog.Logger
 }
 
 func (c *Config) setDefaults() error {
@@ -102,6 +106,9 @@ func (c *Config) setDefaults() error {
 	}
 	if c.NodeStatusInterval == 0 {
 		c.NodeStatusInterval = 10 * time.Second
+	}
+	if c.NodeStatusReportFrequency == 0 {
+		c.NodeStatusReportFrequency = 5 * time.Minute
 	}
 	if c.LeaseInterval == 0 {
 		c.LeaseInterval = 10 * time.Second
@@ -143,11 +150,15 @@ type Kubelet struct {
 
 	node        *corev1.Node // last written Node, owned by the node loop
 	nodeVersion *runtimeapi.VersionResponse
-	podCIDR     string
-	startedAt   time.Time
-	stats       statsSampler
-	plegOwners  map[string]types.UID // owned by pleg
-	wg          sync.WaitGroup
+	// lastStatusReport is when the node loop last wrote node status; lease the Lease it last wrote (nil: read
+	// it first). Both are owned by the node loop.
+	lastStatusReport time.Time
+	lease            *coordinationv1.Lease
+	podCIDR          string
+	startedAt        time.Time
+	stats            statsSampler
+	plegOwners       map[string]types.UID // owned by pleg
+	wg               sync.WaitGroup
 }
 
 // Run starts the runtime (unless cfg.RuntimeEndpoint), imports images, registers the node and runs pods until ctx

@@ -16,6 +16,7 @@ import (
 
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -267,8 +268,30 @@ func (k *Kubelet) registerNode(ctx context.Context, ver *runtimeapi.VersionRespo
 		}
 		k.node = out
 		k.nodeVersion = ver
+		k.lastStatusReport = k.clock.Now()
 		return nil
 	}
+}
+
+// nodeStatusChanged reports whether a node status differs from the written one other than in its conditions'
+// heartbeat times (the kubelet's nodeStatusHasChanged).
+func nodeStatusChanged(written, st *corev1.NodeStatus) bool {
+	if len(written.Conditions) != len(st.Conditions) {
+		return true
+	}
+	byType := make(map[corev1.NodeConditionType]corev1.NodeCondition, len(written.Conditions))
+	for _, c := range written.Conditions {
+		byType[c.Type] = c
+	}
+	for _, c := range st.Conditions {
+		o, ok := byType[c.Type]
+		if !ok || o.Status != c.Status || o.Reason != c.Reason || o.Message != c.Message || !o.LastTransitionTime.Equal(&c.LastTransitionTime) {
+			return true
+		}
+	}
+	a, b := written.DeepCopy(), st.DeepCopy()
+	a.Conditions, b.Conditions = nil, nil
+	return !apiequality.Semantic.DeepEqual(a, b)
 }
 
 // waitPodCIDR waits until the server's node-IPAM component has set spec.podCIDR.
@@ -339,7 +362,8 @@ func (k *Kubelet) writeCNIConfig() error {
 	return os.Rename(path+".tmp", path)
 }
 
-// nodeLoop renews the Lease and posts node status every interval.
+// nodeLoop renews the Lease every LeaseInterval and computes node status every NodeStatusInterval, writing it
+// when it changed or NodeStatusReportFrequency has passed.
 func (k *Kubelet) nodeLoop(ctx context.Context) {
 	lease := k.clock.NewTicker(k.cfg.LeaseInterval)
 	defer lease.Stop()
@@ -358,9 +382,21 @@ func (k *Kubelet) nodeLoop(ctx context.Context) {
 	}
 }
 
+// renewLease writes the node's Lease with a new renewTime: from the Lease it last wrote, as the kubelet's lease
+// controller does, or after reading it when there is none or that write failed.
 func (k *Kubelet) renewLease(ctx context.Context) {
 	leases := k.cs.CoordinationV1().Leases("kube-node-lease")
 	now := metav1.NewMicroTime(k.clock.Now())
+	if k.lease != nil {
+		l := k.lease.DeepCopy()
+		l.Spec.RenewTime = &now
+		out, err := leases.Update(ctx, l, metav1.UpdateOptions{})
+		if err == nil {
+			k.lease = out
+			return
+		}
+		k.lease = nil // a conflict or another failure: read it again
+	}
 	l, err := leases.Get(ctx, k.cfg.NodeName, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
 		l = &coordinationv1.Lease{
@@ -370,8 +406,12 @@ func (k *Kubelet) renewLease(ctx context.Context) {
 		if k.node != nil {
 			l.OwnerReferences = []metav1.OwnerReference{{APIVersion: "v1", Kind: "Node", Name: k.node.Name, UID: k.node.UID}}
 		}
-		if _, err := leases.Create(ctx, l, metav1.CreateOptions{}); err != nil && ctx.Err() == nil {
+		out, err := leases.Create(ctx, l, metav1.CreateOptions{})
+		if err != nil && ctx.Err() == nil {
 			k.log.Warn("create lease", "err", err)
+		}
+		if err == nil {
+			k.lease = out
 		}
 		return
 	}
@@ -383,8 +423,12 @@ func (k *Kubelet) renewLease(ctx context.Context) {
 	}
 	l.Spec.RenewTime = &now
 	l.Spec.HolderIdentity = ptr.To(k.cfg.NodeName)
-	if _, err := leases.Update(ctx, l, metav1.UpdateOptions{}); err != nil && ctx.Err() == nil {
+	out, err := leases.Update(ctx, l, metav1.UpdateOptions{})
+	if err != nil && ctx.Err() == nil {
 		k.log.Warn("renew lease", "err", err)
+	}
+	if err == nil {
+		k.lease = out
 	}
 }
 
@@ -402,20 +446,25 @@ func (k *Kubelet) updateNodeStatus(ctx context.Context) {
 		if err != nil {
 			return
 		}
+		if n.Spec.PodCIDR != "" && n.Spec.PodCIDR != k.podCIDR {
+			k.podCIDR = n.Spec.PodCIDR
+			_ = k.writeCNIConfig()
+		}
 		st := k.nodeStatus(k.nodeVersion)
 		st.Conditions = k.nodeConditions(n.Status.Conditions, k.runtimeReady(ctx))
 		st.Images = n.Status.Images
+		// As the kubelet with node leases: write only what changed, or every NodeStatusReportFrequency.
+		if !nodeStatusChanged(&n.Status, &st) && !k.lastStatusReport.IsZero() && k.clock.Since(k.lastStatusReport) < k.cfg.NodeStatusReportFrequency {
+			return
+		}
 		n.Status = st
 		out, err := nodes.UpdateStatus(ctx, n, metav1.UpdateOptions{})
 		if apierrors.IsConflict(err) {
 			continue
 		}
 		if err == nil {
+			k.lastStatusReport = k.clock.Now()
 			k.node = out
-			if out.Spec.PodCIDR != "" && out.Spec.PodCIDR != k.podCIDR {
-				k.podCIDR = out.Spec.PodCIDR
-				_ = k.writeCNIConfig()
-			}
 		}
 		return
 	}

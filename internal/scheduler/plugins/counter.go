@@ -10,8 +10,9 @@ import (
 // the nodes that changed since the last cycle are counted again. Its key must identify the predicate
 // exactly. A nil *Counter counts every time. It is not safe for concurrent use.
 type Counter struct {
-	cycle int64
-	memo  map[string]*counts
+	cycle   int64
+	memo    map[string]*counts
+	domains map[string]*domainMemo
 }
 
 type counts struct {
@@ -31,7 +32,9 @@ type nodeCount struct {
 const counterIdle = 256
 
 // NewCounter returns an empty Counter.
-func NewCounter() *Counter { return &Counter{memo: map[string]*counts{}} }
+func NewCounter() *Counter {
+	return &Counter{memo: map[string]*counts{}, domains: map[string]*domainMemo{}}
+}
 
 // NextCycle marks the start of a scheduling cycle and forgets keys not used for a while.
 func (c *Counter) NextCycle() {
@@ -43,6 +46,11 @@ func (c *Counter) NextCycle() {
 		for k, v := range c.memo {
 			if c.cycle-v.lastUsed > counterIdle {
 				delete(c.memo, k)
+			}
+		}
+		for k, v := range c.domains {
+			if c.cycle-v.lastUsed > counterIdle {
+				delete(c.domains, k)
 			}
 		}
 	}
@@ -110,4 +118,58 @@ func countPods(ni *framework.NodeInfo, match func(*v1.Pod) bool) int {
 		}
 	}
 	return n
+}
+
+// nodeDomains is what a set of topology spread constraints asks of one Node object: whether it has every
+// constraint's topology key, and per constraint whether the constraint counts the node and its domain.
+type nodeDomains struct {
+	node     *v1.Node
+	hasAll   bool
+	included []bool
+	values   []string
+}
+
+// domainMemo holds nodeDomains by position in the list of every node. A position's entry is valid while the
+// *v1.Node there is the same object: the scheduler's cache replaces the object when the node changes, and keeps
+// it when only the node's pods do.
+type domainMemo struct {
+	lastUsed int64
+	byPos    []nodeDomains
+}
+
+// Domains is a Counter's memo of nodeDomains for one set of constraints, looked up once per loop. A nil *Domains
+// computes every time.
+type Domains struct{ m *domainMemo }
+
+// DomainsFor returns the memo for the constraints named key, nil for a nil Counter. key must identify everything
+// compute reads besides the node: the constraints' topology keys and inclusion policies, and the pod's required
+// node affinity and tolerations when a policy honours them.
+func (c *Counter) DomainsFor(key string) *Domains {
+	if c == nil {
+		return nil
+	}
+	m := c.domains[key]
+	if m == nil {
+		m = &domainMemo{}
+		c.domains[key] = m
+	}
+	m.lastUsed = c.cycle
+	return &Domains{m: m}
+}
+
+// At returns the node's domains at position pos, from the memo or from compute.
+func (d *Domains) At(pos int, node *v1.Node, compute func(*v1.Node) nodeDomains) *nodeDomains {
+	if d == nil {
+		nd := compute(node)
+		return &nd
+	}
+	if pos < len(d.m.byPos) && d.m.byPos[pos].node == node {
+		return &d.m.byPos[pos]
+	}
+	if pos >= len(d.m.byPos) {
+		d.m.byPos = append(d.m.byPos, make([]nodeDomains, pos+1-len(d.m.byPos))...)
+	}
+	d.m.byPos[pos] = compute(node)
+	d.m.byPos[pos].node = node
+	return &d.m.byPos[pos]
 }

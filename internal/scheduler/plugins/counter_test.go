@@ -58,19 +58,39 @@ func TestCounterMatchesNaiveCounting(t *testing.T) {
 				c.RemoveNode(st.Node(victim, "64", "64Gi"))
 			}
 		}
+		// A node's labels change now and then (a new Node object under the same name and position).
+		if cycle%10 == 5 {
+			n := fmt.Sprint("n", rng.Intn(nodes))
+			if ni := snap.Get(n); ni != nil {
+				c.UpdateNode(ni.Node, st.Node(n, "64", "64Gi", st.Labels(zone, fmt.Sprint("z", rng.Intn(5)))))
+			}
+		}
 		c.UpdateSnapshot(snap)
 		counter.NextCycle()
 		app := apps[rng.Intn(3)]
-		pod := framework.NewPodInfo(st.Pod("x", "", "", st.PodLabels("app", app),
+		opts := []st.PodOpt{st.PodLabels("app", app),
 			st.Spread(1, hostname, v1.DoNotSchedule, "app", app), st.Spread(1, zone, v1.DoNotSchedule, "app", app),
-			st.RequiredAntiAffinity(st.Term("app", app, zone))))
-		memo, err := plugins.PreFilterSpread(pod.Pod, nil, snap.Nodes, counter)
+			st.RequiredAntiAffinity(st.Term("app", app, zone)), st.Spread(2, zone, v1.ScheduleAnyway, "app", app)}
+		if rng.Intn(2) == 0 { // node affinity decides which nodes the spread counts
+			opts = append(opts, st.NodeSelector(zone, fmt.Sprint("z", rng.Intn(4))))
+		}
+		pod := framework.NewPodInfo(st.Pod("x", "", "", opts...))
+		req := plugins.NewRequiredNodeAffinity(pod.Pod)
+		memo, err := plugins.PreFilterSpread(pod.Pod, req, snap.Nodes, counter)
 		if err != nil {
 			t.Fatal(err)
 		}
-		naive, _ := plugins.PreFilterSpread(pod.Pod, nil, snap.Nodes, nil)
+		naive, _ := plugins.PreFilterSpread(pod.Pod, req, snap.Nodes, nil)
 		if !reflect.DeepEqual(memo.Counts, naive.Counts) {
 			t.Fatalf("cycle %d: spread counts %v, naive %v", cycle, memo.Counts, naive.Counts)
+		}
+		memoScore, err := plugins.PreScoreSpread(pod.Pod, nil, req, snap.Nodes, snap.Nodes, counter)
+		if err != nil {
+			t.Fatal(err)
+		}
+		naiveScore, _ := plugins.PreScoreSpread(pod.Pod, nil, req, snap.Nodes, snap.Nodes, nil)
+		if !reflect.DeepEqual(memoScore.Counts, naiveScore.Counts) {
+			t.Fatalf("cycle %d: spread score counts %v, naive %v", cycle, memoScore.Counts, naiveScore.Counts)
 		}
 		all := plugins.AllNodes(snap.Nodes)
 		naiveIP := plugins.PreFilterInterPodAffinity(pod, all, nil)
@@ -84,7 +104,7 @@ func TestCounterMatchesNaiveCounting(t *testing.T) {
 		for i, ni := range snap.Nodes {
 			reversed[len(reversed)-1-i] = ni
 		}
-		if rev, _ := plugins.PreFilterSpread(pod.Pod, nil, reversed, counter); !reflect.DeepEqual(rev.Counts, naive.Counts) {
+		if rev, _ := plugins.PreFilterSpread(pod.Pod, req, reversed, counter); !reflect.DeepEqual(rev.Counts, naive.Counts) {
 			t.Fatalf("cycle %d: spread counts over reversed nodes %v, naive %v", cycle, rev.Counts, naive.Counts)
 		}
 	}

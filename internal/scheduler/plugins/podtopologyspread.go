@@ -1,8 +1,11 @@
 package plugins
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
+	"sort"
+	"strings"
 
 	"github.com/skiff-sh/skiff/internal/scheduler/framework"
 	v1 "k8s.io/api/core/v1"
@@ -94,6 +97,53 @@ func countMatching(c *Counter, ni *framework.NodeInfo, sel labels.Selector, ns, 
 	return c.Count(ni, key, matchingPods(sel, ns))
 }
 
+// computeDomains answers, for one node, what the spread loops ask: whether it has every constraint's key, and per
+// constraint whether the constraint's inclusion policies count the node and its domain value ("" without the
+// key). With skipMissing, a node lacking a key is answered by hasAll alone.
+func computeDomains(pod *v1.Pod, req *RequiredNodeAffinity, cs []SpreadConstraint, node *v1.Node, skipMissing bool) nodeDomains {
+	d := nodeDomains{hasAll: hasAllKeys(node, cs), included: make([]bool, len(cs)), values: make([]string, len(cs))}
+	if skipMissing && !d.hasAll {
+		return d
+	}
+	for i := range cs {
+		d.values[i] = node.Labels[cs[i].TopologyKey]
+		d.included[i] = cs[i].includes(pod, req, node)
+	}
+	return d
+}
+
+// domainsKey names what computeDomains reads besides the node: the constraints' keys and policies, and the
+// pod's required node affinity and tolerations when a policy honours them.
+func domainsKey(pod *v1.Pod, cs []SpreadConstraint) string {
+	var b strings.Builder
+	affinity, taints := false, false
+	for i := range cs {
+		fmt.Fprintf(&b, "%s\x00%t\x00%t\x00", cs[i].TopologyKey, cs[i].HonorAffinity, cs[i].HonorTaints)
+		affinity = affinity || cs[i].HonorAffinity
+		taints = taints || cs[i].HonorTaints
+	}
+	if affinity {
+		keys := make([]string, 0, len(pod.Spec.NodeSelector))
+		for k := range pod.Spec.NodeSelector {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			fmt.Fprintf(&b, "%s=%s,", k, pod.Spec.NodeSelector[k])
+		}
+		if a := pod.Spec.Affinity; a != nil && a.NodeAffinity != nil && a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution != nil {
+			j, _ := json.Marshal(a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution)
+			b.Write(j)
+		}
+	}
+	b.WriteString("\x00")
+	if taints {
+		j, _ := json.Marshal(pod.Spec.Tolerations)
+		b.Write(j)
+	}
+	return b.String()
+}
+
 func hasAllKeys(node *v1.Node, cs []SpreadConstraint) bool {
 	for i := range cs {
 		if _, ok := node.Labels[cs[i].TopologyKey]; !ok {
@@ -148,17 +198,17 @@ func PreFilterSpread(pod *v1.Pod, req *RequiredNodeAffinity, nodes []*framework.
 		tallies[i] = counter.For(spreadKey(cs[i].Selector, pod.Namespace))
 		matches[i] = matchingPods(cs[i].Selector, pod.Namespace)
 	}
+	domains := counter.DomainsFor(domainsKey(pod, cs))
+	compute := func(node *v1.Node) nodeDomains { return computeDomains(pod, req, cs, node, true) }
 	for pos, ni := range nodes {
-		node := ni.Node
-		if !hasAllKeys(node, cs) {
+		d := domains.At(pos, ni.Node, compute)
+		if !d.hasAll {
 			continue
 		}
 		for i := range cs {
-			c := &cs[i]
-			if !c.includes(pod, req, node) {
-				continue
+			if d.included[i] {
+				s.Counts[i][d.values[i]] += tallies[i].CountAt(pos, ni, matches[i])
 			}
-			s.Counts[i][node.Labels[c.TopologyKey]] += tallies[i].CountAt(pos, ni, matches[i])
 		}
 	}
 	for i := range cs {
@@ -310,21 +360,21 @@ func PreScoreSpread(pod *v1.Pod, defaults []SpreadConstraint, req *RequiredNodeA
 	for i := range cs {
 		tallies[i], matches[i] = counter.For(s.keys[i]), matchingPods(cs[i].Selector, pod.Namespace)
 	}
+	domains := counter.DomainsFor(domainsKey(pod, cs))
+	compute := func(node *v1.Node) nodeDomains { return computeDomains(pod, req, cs, node, false) }
 	for pos, ni := range all {
-		node := ni.Node
-		if requireAll && !hasAllKeys(node, cs) {
+		d := domains.At(pos, ni.Node, compute)
+		if requireAll && !d.hasAll {
 			continue
 		}
 		for i := range cs {
-			c := &cs[i]
-			if c.TopologyKey == labelHostname || !c.includes(pod, req, node) {
+			if cs[i].TopologyKey == labelHostname || !d.included[i] {
 				continue
 			}
-			v := node.Labels[c.TopologyKey]
-			if _, ok := s.Counts[i][v]; !ok {
+			if _, ok := s.Counts[i][d.values[i]]; !ok {
 				continue
 			}
-			s.Counts[i][v] += int64(tallies[i].CountAt(pos, ni, matches[i]))
+			s.Counts[i][d.values[i]] += int64(tallies[i].CountAt(pos, ni, matches[i]))
 		}
 	}
 	return s, nil

@@ -549,7 +549,7 @@ func TestNewRejectsBadRoutes(t *testing.T) {
 	deploy := gvk("apps", "v1", "Deployment")
 	for name, routes := range map[string][]Route{
 		"unknown verb":      {{GVK: deploy, Resource: "deployments", Verbs: []string{"frobnicate"}}},
-		"unregistered kind": {{GVK: gvk("storage.k8s.io", "v1", "StorageClass"), Resource: "storageclasses", Verbs: []string{"get"}}},
+		"unregistered kind": {{GVK: gvk("admissionregistration.k8s.io", "v1", "ValidatingWebhookConfiguration"), Resource: "validatingwebhookconfigurations", Verbs: []string{"get"}}},
 		"twice": {
 			{GVK: deploy, Resource: "deployments", Verbs: []string{"get"}},
 			{GVK: deploy, Resource: "deployments", Verbs: []string{"get"}},

@@ -17,9 +17,11 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	nodev1 "k8s.io/api/node/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
+	storagev1 "k8s.io/api/storage/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -51,6 +53,8 @@ func newScheme() (*runtime.Scheme, error) {
 		authorizationv1.AddToScheme,
 		networkingv1.AddToScheme,
 		rbacv1.AddToScheme,
+		storagev1.AddToScheme,
+		nodev1.AddToScheme,
 	)
 	if err := b.AddToScheme(s); err != nil {
 		return nil, fmt.Errorf("openapi: scheme: %w", err)

@@ -35,7 +35,10 @@
 //     autoscaling/v2 HorizontalPodAutoscaler (and autoscaling/v1, checked in
 //     its v2 form); networking.k8s.io/v1 Ingress, IngressClass,
 //     NetworkPolicy; rbac.authorization.k8s.io/v1 Role, ClusterRole,
-//     RoleBinding, ClusterRoleBinding; scheduling.k8s.io/v1
+//     RoleBinding, ClusterRoleBinding; storage.k8s.io/v1 StorageClass,
+//     CSIDriver, CSINode, VolumeAttachment (main resource and status, spec
+//     immutable; an inline volume spec gets no PersistentVolumeSpec checks);
+//     node.k8s.io/v1 RuntimeClass; scheduling.k8s.io/v1
 //     PriorityClass (SystemPriorityClasses lists the built-in ones the API
 //     server creates; the one-global-default rule is the Priority admission
 //     plugin's, not validation's); and autoscaling/v1 Scale, the
@@ -43,8 +46,9 @@
 //     functions. Any other type gets only the generic ObjectMeta checks:
 //     names must be path-segment safe, and a namespace is required when one
 //     is given (the scope of an unknown type cannot be known here).
-//   - Scope: Namespace, Node, PriorityClass, IngressClass, ClusterRole and
-//     ClusterRoleBinding are cluster-scoped (metadata.namespace is
+//   - Scope: Namespace, Node, PriorityClass, IngressClass, ClusterRole,
+//     ClusterRoleBinding, the four storage.k8s.io kinds and RuntimeClass
+//     are cluster-scoped (metadata.namespace is
 //     forbidden); everything else listed is namespaced (required).
 //   - Names: DNS-1123 label for Namespace; RFC 1035 label for Service; DNS
 //     subdomain for the others, except core/v1 Event,

@@ -16,9 +16,11 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	nodev1 "k8s.io/api/node/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
+	storagev1 "k8s.io/api/storage/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	apimachineryvalidation "k8s.io/apimachinery/pkg/api/validate/content"
 	genericvalidation "k8s.io/apimachinery/pkg/api/validation"
@@ -94,6 +96,16 @@ func ValidateCreate(obj runtime.Object) field.ErrorList {
 		errs = validateRoleBinding(o)
 	case *rbacv1.ClusterRoleBinding:
 		errs = validateClusterRoleBinding(o)
+	case *storagev1.StorageClass:
+		errs = validateStorageClass(o)
+	case *storagev1.CSIDriver:
+		errs = validateCSIDriver(o)
+	case *storagev1.CSINode:
+		errs = validateCSINode(o)
+	case *storagev1.VolumeAttachment:
+		errs = append(validateVolumeAttachment(o), validateVolumeAttachmentV1(o)...)
+	case *nodev1.RuntimeClass:
+		errs = validateRuntimeClass(o)
 	case *autoscalingv1.Scale:
 		// The /scale subresource has no storage of its own: it is checked as
 		// kube-apiserver's scale REST does, and the write then goes through
@@ -173,6 +185,16 @@ func ValidateUpdate(obj, old runtime.Object) field.ErrorList {
 		errs = validateRoleBindingUpdate(o, old.(*rbacv1.RoleBinding))
 	case *rbacv1.ClusterRoleBinding:
 		errs = validateClusterRoleBindingUpdate(o, old.(*rbacv1.ClusterRoleBinding))
+	case *storagev1.StorageClass:
+		errs = validateStorageClassUpdate(o, old.(*storagev1.StorageClass))
+	case *storagev1.CSIDriver:
+		errs = validateCSIDriverUpdate(o, old.(*storagev1.CSIDriver))
+	case *storagev1.CSINode:
+		errs = validateCSINodeUpdate(o, old.(*storagev1.CSINode))
+	case *storagev1.VolumeAttachment:
+		errs = validateVolumeAttachmentUpdate(o, old.(*storagev1.VolumeAttachment))
+	case *nodev1.RuntimeClass:
+		errs = validateRuntimeClassUpdate(o, old.(*nodev1.RuntimeClass))
 	case *autoscalingv1.Scale:
 		return finish(validateScale(o))
 	}
@@ -215,6 +237,8 @@ func ValidateStatusUpdate(obj, old runtime.Object) field.ErrorList {
 		errs = validateHorizontalPodAutoscalerStatusUpdate(o, old.(*autoscalingv2.HorizontalPodAutoscaler))
 	case *networkingv1.Ingress:
 		errs = validateIngressStatusUpdate(o, old.(*networkingv1.Ingress))
+	case *storagev1.VolumeAttachment:
+		errs = validateVolumeAttachmentUpdate(o, old.(*storagev1.VolumeAttachment))
 	case *autoscalingv1.HorizontalPodAutoscaler:
 		errs = validateHorizontalPodAutoscalerStatusUpdate(convert.HPAFromV1(o), convert.HPAFromV1(old.(*autoscalingv1.HorizontalPodAutoscaler)))
 	case *autoscalingv1.Scale:
@@ -281,7 +305,8 @@ func finish(errs field.ErrorList) field.ErrorList {
 func isNamespaced(obj runtime.Object) bool {
 	switch obj.(type) {
 	case *corev1.Namespace, *corev1.Node, *schedulingv1.PriorityClass, *networkingv1.IngressClass,
-		*rbacv1.ClusterRole, *rbacv1.ClusterRoleBinding:
+		*rbacv1.ClusterRole, *rbacv1.ClusterRoleBinding, *storagev1.StorageClass, *storagev1.CSIDriver,
+		*storagev1.CSINode, *storagev1.VolumeAttachment, *nodev1.RuntimeClass:
 		return false
 	case *corev1.Pod, *corev1.Service, *corev1.Endpoints, *corev1.ConfigMap, *corev1.Secret,
 		*corev1.ServiceAccount, *corev1.Event, *appsv1.Deployment, *appsv1.ReplicaSet,

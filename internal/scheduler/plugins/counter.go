@@ -13,6 +13,7 @@ type Counter struct {
 	cycle   int64
 	memo    map[string]*counts
 	domains map[string]*domainMemo
+	terms   map[string]*termMemo
 }
 
 type counts struct {
@@ -33,7 +34,7 @@ const counterIdle = 256
 
 // NewCounter returns an empty Counter.
 func NewCounter() *Counter {
-	return &Counter{memo: map[string]*counts{}, domains: map[string]*domainMemo{}}
+	return &Counter{memo: map[string]*counts{}, domains: map[string]*domainMemo{}, terms: map[string]*termMemo{}}
 }
 
 // NextCycle marks the start of a scheduling cycle and forgets keys not used for a while.
@@ -51,6 +52,11 @@ func (c *Counter) NextCycle() {
 		for k, v := range c.domains {
 			if c.cycle-v.lastUsed > counterIdle {
 				delete(c.domains, k)
+			}
+		}
+		for k, v := range c.terms {
+			if c.cycle-v.lastUsed > counterIdle {
+				delete(c.terms, k)
 			}
 		}
 	}
@@ -172,4 +178,52 @@ func (d *Domains) At(pos int, node *v1.Node, compute func(*v1.Node) nodeDomains)
 	d.m.byPos[pos] = compute(node)
 	d.m.byPos[pos].node = node
 	return &d.m.byPos[pos]
+}
+
+// termEntry is, for one node's pods at one generation, the topology keys of their required anti-affinity terms
+// that select the incoming pod (a key repeats once per such term).
+type termEntry struct {
+	gen  int64
+	keys []string
+}
+
+// termMemo holds termEntry by position in a node list, checked by generation as counts.byPos.
+type termMemo struct {
+	lastUsed int64
+	byPos    []termEntry
+}
+
+// Terms is a Counter's memo of the existing pods' anti-affinity terms that select one incoming pod, looked up once
+// per loop. A nil *Terms computes every time.
+type Terms struct{ m *termMemo }
+
+// TermsFor returns the memo for incoming pods named key, nil for a nil Counter. key must identify everything the
+// terms read of the incoming pod: its namespace, its labels and its namespace's labels.
+func (c *Counter) TermsFor(key string) *Terms {
+	if c == nil {
+		return nil
+	}
+	m := c.terms[key]
+	if m == nil {
+		m = &termMemo{}
+		c.terms[key] = m
+	}
+	m.lastUsed = c.cycle
+	return &Terms{m: m}
+}
+
+// At returns the topology keys for the node at position pos, from the memo or from compute.
+func (t *Terms) At(pos int, ni *framework.NodeInfo, compute func(*framework.NodeInfo) []string) []string {
+	if t == nil || ni.Generation == 0 {
+		return compute(ni)
+	}
+	if pos < len(t.m.byPos) && t.m.byPos[pos].gen == ni.Generation {
+		return t.m.byPos[pos].keys
+	}
+	keys := compute(ni)
+	if pos >= len(t.m.byPos) {
+		t.m.byPos = append(t.m.byPos, make([]termEntry, pos+1-len(t.m.byPos))...)
+	}
+	t.m.byPos[pos] = termEntry{gen: ni.Generation, keys: keys}
+	return keys
 }

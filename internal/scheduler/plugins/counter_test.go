@@ -27,6 +27,7 @@ func TestCounterMatchesNaiveCounting(t *testing.T) {
 	counter := plugins.NewCounter()
 	var live []*v1.Pod
 	apps := []string{"a", "b", "c"}
+	withExisting := 0 // cycles where existing pods' anti-affinity selected the incoming pod
 	for cycle := 0; cycle < 300; cycle++ {
 		for k := rng.Intn(4); k > 0; k-- {
 			if len(live) > 0 && rng.Intn(3) == 0 {
@@ -35,7 +36,11 @@ func TestCounterMatchesNaiveCounting(t *testing.T) {
 				live = append(live[:i], live[i+1:]...)
 				continue
 			}
-			p := st.Pod(fmt.Sprint("p", cycle, "-", k), "", "", st.On(fmt.Sprint("n", rng.Intn(20))), st.PodLabels("app", apps[rng.Intn(3)]))
+			opts := []st.PodOpt{st.On(fmt.Sprint("n", rng.Intn(20))), st.PodLabels("app", apps[rng.Intn(3)])}
+			if rng.Intn(3) == 0 { // some existing pods repel others
+				opts = append(opts, st.RequiredAntiAffinity(st.Term("app", apps[rng.Intn(3)], []string{zone, hostname}[rng.Intn(2)])))
+			}
+			p := st.Pod(fmt.Sprint("p", cycle, "-", k), "", "", opts...)
 			p.UID = types.UID(p.Name)
 			c.AddPod(p)
 			live = append(live, p)
@@ -94,10 +99,17 @@ func TestCounterMatchesNaiveCounting(t *testing.T) {
 		}
 		all := plugins.AllNodes(snap.Nodes)
 		naiveIP := plugins.PreFilterInterPodAffinity(pod, all, nil)
-		all.Counter = counter
-		memoIP := plugins.PreFilterInterPodAffinity(pod, all, nil)
+		// The scheduler's own lists, which change as pods with affinity terms come and go.
+		listed := plugins.Nodes{All: snap.Nodes, WithAffinity: snap.WithAffinity, WithRequiredAntiAffinity: snap.WithRequiredAntiAffinity, Counter: counter}
+		memoIP := plugins.PreFilterInterPodAffinity(pod, listed, nil)
 		if !reflect.DeepEqual(memoIP.AntiAffinity, naiveIP.AntiAffinity) {
 			t.Fatalf("cycle %d: anti-affinity counts %v, naive %v", cycle, memoIP.AntiAffinity, naiveIP.AntiAffinity)
+		}
+		if !reflect.DeepEqual(memoIP.ExistingAntiAffinity, naiveIP.ExistingAntiAffinity) {
+			t.Fatalf("cycle %d: existing pods' anti-affinity counts %v, naive %v", cycle, memoIP.ExistingAntiAffinity, naiveIP.ExistingAntiAffinity)
+		}
+		if len(naiveIP.ExistingAntiAffinity) > 0 {
+			withExisting++
 		}
 		// The same memo asked with the nodes in another order (as a caller with its own list would) stays right.
 		reversed := make([]*framework.NodeInfo, len(snap.Nodes))
@@ -107,5 +119,8 @@ func TestCounterMatchesNaiveCounting(t *testing.T) {
 		if rev, _ := plugins.PreFilterSpread(pod.Pod, req, reversed, counter); !reflect.DeepEqual(rev.Counts, naive.Counts) {
 			t.Fatalf("cycle %d: spread counts over reversed nodes %v, naive %v", cycle, rev.Counts, naive.Counts)
 		}
+	}
+	if withExisting < 50 {
+		t.Errorf("only %d cycles had existing anti-affinity to compare", withExisting)
 	}
 }

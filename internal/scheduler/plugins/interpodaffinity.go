@@ -6,6 +6,7 @@ import (
 
 	"github.com/skiff-sh/skiff/internal/scheduler/framework"
 	v1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/sets"
 )
 
@@ -49,9 +50,22 @@ type InterPodAffinityState struct {
 func PreFilterInterPodAffinity(pod *framework.PodInfo, nodes Nodes, nsLabels framework.NamespaceLabels) *InterPodAffinityState {
 	s := &InterPodAffinityState{pod: pod, nsLabels: nsLabels,
 		ExistingAntiAffinity: pairCounts{}, Affinity: pairCounts{}, AntiAffinity: pairCounts{}}
-	for _, ni := range nodes.WithRequiredAntiAffinity {
+	// The existing pods' terms that select this pod, per node, memoized across cycles for pods alike.
+	existing := nodes.Counter.TermsFor(incomingKey(pod.Pod, nsLabels))
+	compute := func(ni *framework.NodeInfo) []string {
+		var keys []string
 		for _, ep := range ni.PodsWithRequiredAntiAffinity {
-			s.existingAnti(ep, ni.Node, 1)
+			for i := range ep.RequiredAntiAffinityTerms {
+				if t := &ep.RequiredAntiAffinityTerms[i]; t.Matches(pod.Pod, nsLabels) {
+					keys = append(keys, t.TopologyKey)
+				}
+			}
+		}
+		return keys
+	}
+	for pos, ni := range nodes.WithRequiredAntiAffinity {
+		for _, k := range existing.At(pos, ni, compute) {
+			s.ExistingAntiAffinity.add(k, ni.Node, 1)
 		}
 	}
 	if len(pod.RequiredAffinityTerms)+len(pod.RequiredAntiAffinityTerms) == 0 {
@@ -111,6 +125,16 @@ func termKey(t *framework.AffinityTerm) string {
 		return ""
 	}
 	return "term\x00" + strings.Join(sets.List(t.Namespaces), ",") + "\x00" + t.Selector.String()
+}
+
+// incomingKey names what existing pods' affinity terms read of an incoming pod: its namespace, its labels and,
+// when namespace selectors can be evaluated, its namespace's labels.
+func incomingKey(pod *v1.Pod, nsLabels framework.NamespaceLabels) string {
+	key := pod.Namespace + "\x00" + labels.Set(pod.Labels).String()
+	if nsLabels != nil {
+		key += "\x00" + nsLabels(pod.Namespace).String()
+	}
+	return key
 }
 
 func (s *InterPodAffinityState) existingAnti(ep *framework.PodInfo, node *v1.Node, delta int64) {

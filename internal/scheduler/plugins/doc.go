@@ -11,9 +11,13 @@
 //     InterPodAffinity (preferred), ImageLocality.
 //
 // Rules that look beyond one node (topology spread, inter-pod affinity) first build a state over all nodes
-// (PreFilter*/PreScore* functions), which their per-node functions then read. Nothing here keeps state
-// between calls, reads a clock or does I/O; NodeInfos are only read, except by the AddPod/RemovePod
-// helpers the preemption dry run uses on its own clones.
+// (PreFilter*/PreScore* functions), which their per-node functions then read. Their only state across
+// calls is the Counter the caller passes in, which memoizes per-node answers across scheduling cycles: pod
+// counts per predicate (by the node's position in the node list and its generation), what spread constraints
+// ask of a Node object (keys, inclusion, domain), and which existing pods' required anti-affinity terms select
+// pods alike. A nil Counter computes everything every time, and the results are the same (the property test
+// in counter_test.go). Nothing here reads a clock or does I/O; NodeInfos are only read, except by the
+// AddPod/RemovePod helpers the preemption dry run uses on its own clones.
 //
 // Node readiness is not a filter, as upstream: a node that is not Ready carries the taint
 // node.kubernetes.io/not-ready (or unreachable) put there by the node lifecycle controller, and

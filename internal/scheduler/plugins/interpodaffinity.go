@@ -51,15 +51,14 @@ func PreFilterInterPodAffinity(pod *framework.PodInfo, nodes Nodes, nsLabels fra
 	s := &InterPodAffinityState{pod: pod, nsLabels: nsLabels,
 		ExistingAntiAffinity: pairCounts{}, Affinity: pairCounts{}, AntiAffinity: pairCounts{}}
 	// The existing pods' terms that select this pod, per node, memoized across cycles for pods alike.
-	existing := nodes.Counter.TermsFor(incomingKey(pod.Pod, nsLabels))
+	var existing *Terms
+	if len(nodes.WithRequiredAntiAffinity) > 0 {
+		existing = nodes.Counter.TermsFor(incomingKey(pod.Pod, nsLabels))
+	}
 	compute := func(ni *framework.NodeInfo) []string {
 		var keys []string
 		for _, ep := range ni.PodsWithRequiredAntiAffinity {
-			for i := range ep.RequiredAntiAffinityTerms {
-				if t := &ep.RequiredAntiAffinityTerms[i]; t.Matches(pod.Pod, nsLabels) {
-					keys = append(keys, t.TopologyKey)
-				}
-			}
+			keys = selectingAntiTerms(keys, ep, pod.Pod, nsLabels)
 		}
 		return keys
 	}
@@ -137,12 +136,20 @@ func incomingKey(pod *v1.Pod, nsLabels framework.NamespaceLabels) string {
 	return key
 }
 
-func (s *InterPodAffinityState) existingAnti(ep *framework.PodInfo, node *v1.Node, delta int64) {
+// selectingAntiTerms appends to keys the topology key of each of ep's required anti-affinity terms that selects
+// pod.
+func selectingAntiTerms(keys []string, ep *framework.PodInfo, pod *v1.Pod, nsLabels framework.NamespaceLabels) []string {
 	for i := range ep.RequiredAntiAffinityTerms {
-		t := &ep.RequiredAntiAffinityTerms[i]
-		if t.Matches(s.pod.Pod, s.nsLabels) {
-			s.ExistingAntiAffinity.add(t.TopologyKey, node, delta)
+		if t := &ep.RequiredAntiAffinityTerms[i]; t.Matches(pod, nsLabels) {
+			keys = append(keys, t.TopologyKey)
 		}
+	}
+	return keys
+}
+
+func (s *InterPodAffinityState) existingAnti(ep *framework.PodInfo, node *v1.Node, delta int64) {
+	for _, k := range selectingAntiTerms(nil, ep, s.pod.Pod, s.nsLabels) {
+		s.ExistingAntiAffinity.add(k, node, delta)
 	}
 }
 

@@ -2,6 +2,7 @@ package apiserver
 
 import (
 	"net/http"
+	"slices"
 	"sort"
 
 	"github.com/skiff-sh/skiff/internal/auth"
@@ -192,10 +193,32 @@ func validateSARSpec(spec authorizationv1.SubjectAccessReviewSpec, path *field.P
 	return nil
 }
 
-// tokenReview authenticates the reviewed token as a request bearing it would be.
+// DefaultAPIAudiences is kube-apiserver's default --api-audiences: its --service-account-issuer as kubeadm and k3s set it.
+var DefaultAPIAudiences = []string{"https://kubernetes.default.svc.cluster.local"}
+
+// tokenReview authenticates the reviewed token as a request bearing it would be. skiff's tokens (the token file) are
+// audience-agnostic, so, as kube-apiserver's wrapper for such authenticators does, a token is authenticated for the
+// review's audiences (the API audiences when it names none) that are also API audiences, and for none otherwise.
 func (s *APIServer) tokenReview(r *http.Request, spec authenticationv1.TokenReviewSpec) authenticationv1.TokenReviewStatus {
 	if s.cfg.TokenAuthenticator == nil {
 		return authenticationv1.TokenReviewStatus{Error: "no token authenticator is configured"}
+	}
+	apiAuds := s.cfg.APIAudiences
+	if len(apiAuds) == 0 {
+		apiAuds = DefaultAPIAudiences
+	}
+	want := spec.Audiences
+	if len(want) == 0 {
+		want = apiAuds
+	}
+	var auds []string
+	for _, a := range want {
+		if slices.Contains(apiAuds, a) && !slices.Contains(auds, a) {
+			auds = append(auds, a)
+		}
+	}
+	if len(auds) == 0 {
+		return authenticationv1.TokenReviewStatus{}
 	}
 	req, err := http.NewRequestWithContext(r.Context(), http.MethodGet, "/", nil)
 	if err != nil {
@@ -210,7 +233,7 @@ func (s *APIServer) tokenReview(r *http.Request, spec authenticationv1.TokenRevi
 	if !u.InGroup(auth.AllAuthenticated) {
 		u.Groups = append(u.Groups, auth.AllAuthenticated)
 	}
-	return authenticationv1.TokenReviewStatus{Authenticated: true, User: userInfo(u), Audiences: spec.Audiences}
+	return authenticationv1.TokenReviewStatus{Authenticated: true, User: userInfo(u), Audiences: auds}
 }
 
 func userInfo(u *auth.User) authenticationv1.UserInfo {

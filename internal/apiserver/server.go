@@ -46,6 +46,10 @@ type Config struct {
 	RepairInterval time.Duration
 	// TokenAuthenticator answers TokenReviews; nil answers each with an error.
 	TokenAuthenticator auth.Authenticator
+	// APIAudiences are the audiences the server's own tokens are for (kube-apiserver's --api-audiences); a
+	// TokenReview with no audiences is for these, and one whose audiences share none of them is not authenticated.
+	// Default DefaultAPIAudiences.
+	APIAudiences []string
 	// Authorizer answers the access reviews; nil allows everything (the server authorizes every authenticated
 	// request until RBAC lands).
 	Authorizer Authorizer

@@ -75,8 +75,9 @@ func TestAuthReviews(t *testing.T) {
 				break
 			}
 		}
-		review := func(tok string) authenticationv1.TokenReviewStatus {
-			out := c.mustStdin(t, `{"apiVersion":"authentication.k8s.io/v1","kind":"TokenReview","spec":{"token":"`+tok+`"}}`, "create", "-f", "-", "-o", "json")
+		review := func(tok string, audiences ...string) authenticationv1.TokenReviewStatus {
+			auds, _ := json.Marshal(audiences)
+			out := c.mustStdin(t, `{"apiVersion":"authentication.k8s.io/v1","kind":"TokenReview","spec":{"token":"`+tok+`","audiences":`+string(auds)+`}}`, "create", "-f", "-", "-o", "json")
 			var r authenticationv1.TokenReview
 			if err := json.Unmarshal([]byte(out), &r); err != nil {
 				t.Fatal(err)
@@ -85,6 +86,17 @@ func TestAuthReviews(t *testing.T) {
 		}
 		if st := review(token); !st.Authenticated || st.User.Username != "system:node-bootstrap" || !strings.Contains(strings.Join(st.User.Groups, ","), "system:authenticated") {
 			t.Errorf("the node token: %+v", st)
+		}
+		// The token file's tokens are audience-agnostic: valid for the API audiences, as kube-apiserver answers.
+		const apiAudience = "https://kubernetes.default.svc.cluster.local"
+		if st := review(token); len(st.Audiences) != 1 || st.Audiences[0] != apiAudience {
+			t.Errorf("audiences of a review that names none: %q, want the API audience", st.Audiences)
+		}
+		if st := review(token, "other", apiAudience); !st.Authenticated || len(st.Audiences) != 1 || st.Audiences[0] != apiAudience {
+			t.Errorf("a review for another audience and the API's: %+v", st)
+		}
+		if st := review(token, "other"); st.Authenticated || st.User.Username != "" {
+			t.Errorf("a review for an audience the token is not for: %+v", st)
 		}
 		if st := review("not-a-token"); st.Authenticated || st.User.Username != "" {
 			t.Errorf("an unknown token: %+v", st)

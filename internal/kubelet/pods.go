@@ -81,16 +81,7 @@ func (w *podWorker) sandboxConfig(pod *corev1.Pod, attempt uint32) *runtimeapi.P
 			ports = append(ports, &runtimeapi.PortMapping{Protocol: proto, ContainerPort: p.ContainerPort, HostPort: p.HostPort, HostIp: p.HostIP})
 		}
 	}
-	sc := &runtimeapi.LinuxSandboxSecurityContext{NamespaceOptions: namespaceOptions(pod)}
-	if psc := pod.Spec.SecurityContext; psc != nil {
-		if psc.RunAsUser != nil {
-			sc.RunAsUser = &runtimeapi.Int64Value{Value: *psc.RunAsUser}
-		}
-		if psc.RunAsGroup != nil {
-			sc.RunAsGroup = &runtimeapi.Int64Value{Value: *psc.RunAsGroup}
-		}
-		sc.SupplementalGroups = psc.SupplementalGroups
-	}
+	sc := sandboxSecurityContext(pod)
 	sysctls := map[string]string{}
 	if pod.Spec.SecurityContext != nil {
 		for _, s := range pod.Spec.SecurityContext.Sysctls {
@@ -111,6 +102,44 @@ func (w *podWorker) sandboxConfig(pod *corev1.Pod, attempt uint32) *runtimeapi.P
 			Sysctls:         sysctls,
 		},
 	}
+}
+
+// sandboxSecurityContext is the sandbox's security context: namespaces, the pod's user and groups, and privileged when any container is (as the kubelet's generatePodSandboxLinuxConfig).
+func sandboxSecurityContext(pod *corev1.Pod) *runtimeapi.LinuxSandboxSecurityContext {
+	sc := &runtimeapi.LinuxSandboxSecurityContext{NamespaceOptions: namespaceOptions(pod), Privileged: hasPrivilegedContainer(pod)}
+	if psc := pod.Spec.SecurityContext; psc != nil {
+		if psc.RunAsUser != nil {
+			sc.RunAsUser = &runtimeapi.Int64Value{Value: *psc.RunAsUser}
+		}
+		if psc.RunAsGroup != nil {
+			sc.RunAsGroup = &runtimeapi.Int64Value{Value: *psc.RunAsGroup}
+		}
+		sc.SupplementalGroups = psc.SupplementalGroups
+	}
+	return sc
+}
+
+// hasPrivilegedContainer reports whether any init, regular or ephemeral container asks for privileged mode.
+func hasPrivilegedContainer(pod *corev1.Pod) bool {
+	privileged := func(sc *corev1.SecurityContext) bool {
+		return sc != nil && sc.Privileged != nil && *sc.Privileged
+	}
+	for i := range pod.Spec.InitContainers {
+		if privileged(pod.Spec.InitContainers[i].SecurityContext) {
+			return true
+		}
+	}
+	for i := range pod.Spec.Containers {
+		if privileged(pod.Spec.Containers[i].SecurityContext) {
+			return true
+		}
+	}
+	for i := range pod.Spec.EphemeralContainers {
+		if privileged(pod.Spec.EphemeralContainers[i].SecurityContext) {
+			return true
+		}
+	}
+	return false
 }
 
 // createSandbox runs a new sandbox and returns it with its IP.

@@ -17,18 +17,29 @@
 //   - deletionTimestamp set and finalizer "orphan": remove the ownerReference to this object from every
 //     dependent (JSON merge patch of the live object with uid and resourceVersion preconditions), then remove
 //     the finalizer.
-//   - deletionTimestamp set and finalizer "foregroundDeletion": queue every dependent that is not yet being
-//     deleted (each one's own sync deletes it or unlinks it, see below); once no dependent whose reference has
-//     blockOwnerDeletion=true remains in the cache, remove the finalizer, and the API server deletes the owner.
+//   - deletionTimestamp set and finalizer "foregroundDeletion" (upstream's processDeletingDependentsItem): queue
+//     every dependent that is not yet being deleted (each one's own sync deletes it or unlinks it, see below);
+//     once no dependent whose reference has blockOwnerDeletion=true remains in the cache, remove the finalizer,
+//     and the API server deletes the owner.
 //   - otherwise, with owner references: if the cache shows every owner present (same UID) and not deleting its
 //     dependents, nothing happens. Else the object is read live and each owner is classified by a live GET
 //     (never the cache alone) as solid, dangling (NotFound or another UID; a namespaced owner of a
 //     cluster-scoped object also counts, with an OwnerRefInvalidNamespace event) or waiting (it has the
 //     foregroundDeletion finalizer). Then, as upstream's attemptToDeleteItem:
 //     with a solid owner, references to dangling and waiting owners are removed from the object;
-//     with no solid owner but a waiting one, the object is deleted with propagationPolicy Foreground;
-//     with only dangling owners, it is deleted with Background (or Orphan/Foreground when the object itself
-//     carries that finalizer). Every delete carries uid and resourceVersion preconditions.
+//     with no solid owner but a waiting one, and dependents of its own in the cache, the object is deleted with
+//     propagationPolicy Foreground, so the waiting owner also waits for them. If one of those dependents is itself
+//     waiting for its dependents, the object may close a cycle of blocking references (a → c → b → a, each
+//     deleted in the foreground, would wait forever): first every one of its owner references is patched to
+//     blockOwnerDeletion=false, so its owners stop waiting for it, then it is deleted in the foreground. Like
+//     upstream, this detection reads the cache and has false positives (which only make a reference
+//     non-blocking);
+//     otherwise (only dangling owners, or a waiting owner and no dependents) it is deleted with Background (or
+//     Orphan/Foreground when the object itself carries that finalizer). Every patch and delete carries uid and
+//     resourceVersion preconditions (the delete after the unblocking patch uses the patched resourceVersion).
+//
+// The decision is the pure function decide, table-tested; sync_test.go drives sync against a fake metadata client
+// and integration_test.go runs upstream's dependency-cycle conformance scenario against the real server.
 //
 // Errors (API failures, conflicts, owner kinds the RESTMapper does not know) are retried with back-off.
 // Owner UIDs found absent by a live GET are remembered (UIDs are never reused), which saves a GET per

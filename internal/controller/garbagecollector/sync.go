@@ -89,43 +89,96 @@ func (gc *GarbageCollector) attemptToDelete(ctx context.Context, key objectKey, 
 	if latest.DeletionTimestamp != nil || len(latest.OwnerReferences) == 0 {
 		return nil
 	}
-	var solid, gone []metav1.OwnerReference
-	waiting := false
-	for _, ref := range latest.OwnerReferences {
-		st, err := gc.liveOwnerState(ctx, key, latest, ref)
-		if err != nil {
+	states := make([]ownerState, len(latest.OwnerReferences))
+	for i, ref := range latest.OwnerReferences {
+		if states[i], err = gc.liveOwnerState(ctx, key, latest, ref); err != nil {
 			return err
 		}
-		switch st {
+	}
+	deps := gc.dependents(latest.UID)
+	depWaiting := false
+	for _, d := range deps {
+		if d.obj.UID != latest.UID && stateOf(d.obj) == stateWaiting {
+			depWaiting = true
+			break
+		}
+	}
+	v := decide(latest, states, len(deps) > 0, depWaiting)
+	switch {
+	case v.keep != nil:
+		// Some owner still holds the object: drop only the references to owners that are gone or waiting for it.
+		gc.log.Info("removing owner references", "object", key, "kept", refUIDs(v.keep))
+		return gc.patchOwnerRefs(ctx, key, latest, v.keep)
+	case v.policy == "":
+		return nil
+	}
+	if v.unblock {
+		// An owner waits for this object and a dependent of it waits for its own dependents: a potential cycle, which
+		// the object's references stop blocking before it is deleted in the foreground (as upstream).
+		gc.log.Info("unblocking owner references to prevent a potential cycle", "object", key)
+		refs := make([]metav1.OwnerReference, len(latest.OwnerReferences))
+		for i, ref := range latest.OwnerReferences {
+			ref.BlockOwnerDeletion = ptrTo(false)
+			refs[i] = ref
+		}
+		patched, err := gc.patchMetadata(ctx, key, latest, "ownerReferences", refs)
+		if err != nil || patched == nil {
+			return err
+		}
+		latest = patched
+	}
+	gc.log.Info("deleting object", "object", key, "propagation", v.policy)
+	return gc.delete(ctx, key, latest, v.policy)
+}
+
+// verdict is what attemptToDelete does with an object whose owners have been classified.
+type verdict struct {
+	// keep, when not nil, are the owner references the object keeps; the others are removed and nothing is deleted.
+	keep []metav1.OwnerReference
+	// unblock sets blockOwnerDeletion=false on every owner reference before the delete.
+	unblock bool
+	// policy is the propagation policy of the delete; empty means no delete.
+	policy metav1.DeletionPropagation
+}
+
+// decide is upstream's attemptToDeleteItem decision for obj, not being deleted, whose owner references have
+// states (same order); hasDependents says whether any object names obj as owner and depWaiting whether one of
+// those dependents is itself waiting for its dependents (foregroundDeletion).
+func decide(obj *metav1.PartialObjectMetadata, states []ownerState, hasDependents, depWaiting bool) verdict {
+	var solid []metav1.OwnerReference
+	gone, waiting := 0, 0
+	for i, ref := range obj.OwnerReferences {
+		switch states[i] {
 		case stateSolid:
 			solid = append(solid, ref)
 		case stateWaiting:
-			waiting = true
-			gone = append(gone, ref)
+			waiting++
 		default:
-			gone = append(gone, ref)
+			gone++
 		}
 	}
 	switch {
-	case len(gone) == 0:
-		return nil
 	case len(solid) > 0:
-		// Some owner still holds the object: drop only the references to owners that are gone or waiting for it.
-		gc.log.Info("removing owner references", "object", key, "owners", refUIDs(gone))
-		return gc.patchOwnerRefs(ctx, key, latest, solid)
-	case waiting:
-		gc.log.Info("deleting dependent of an owner deleted in the foreground", "object", key)
-		return gc.delete(ctx, key, latest, metav1.DeletePropagationForeground)
+		if gone == 0 && waiting == 0 {
+			return verdict{}
+		}
+		return verdict{keep: solid}
+	case waiting > 0 && hasDependents:
+		// Deleted in the foreground, so that the waiting owner also waits for this object's dependents; if one of
+		// them waits too, this object may close a cycle, which its references stop blocking.
+		unblock := false
+		if depWaiting {
+			for _, ref := range obj.OwnerReferences {
+				unblock = unblock || boolValue(ref.BlockOwnerDeletion)
+			}
+		}
+		return verdict{unblock: unblock, policy: metav1.DeletePropagationForeground}
+	case hasFinalizer(obj, metav1.FinalizerOrphanDependents):
+		return verdict{policy: metav1.DeletePropagationOrphan}
+	case hasFinalizer(obj, metav1.FinalizerDeleteDependents):
+		return verdict{policy: metav1.DeletePropagationForeground}
 	}
-	policy := metav1.DeletePropagationBackground
-	switch {
-	case hasFinalizer(latest, metav1.FinalizerOrphanDependents):
-		policy = metav1.DeletePropagationOrphan
-	case hasFinalizer(latest, metav1.FinalizerDeleteDependents):
-		policy = metav1.DeletePropagationForeground
-	}
-	gc.log.Info("deleting object whose owners are gone", "object", key, "owners", refUIDs(gone), "propagation", policy)
-	return gc.delete(ctx, key, latest, policy)
+	return verdict{policy: metav1.DeletePropagationBackground}
 }
 
 // allOwnersSolidInCache reports whether the caches show every owner of obj present and not waiting; a cheap
@@ -233,7 +286,8 @@ func (gc *GarbageCollector) patchOwnerRefs(ctx context.Context, key objectKey, l
 	if len(refs) == 0 {
 		v = nil
 	}
-	return gc.patchMetadata(ctx, key, latest, "ownerReferences", v)
+	_, err := gc.patchMetadata(ctx, key, latest, "ownerReferences", v)
+	return err
 }
 
 // removeFinalizer removes finalizer from the live object named by key if it is still the one with uid.
@@ -252,23 +306,28 @@ func (gc *GarbageCollector) removeFinalizer(ctx context.Context, key objectKey, 
 	if len(kept) == 0 {
 		v = nil
 	}
-	return gc.patchMetadata(ctx, key, latest, "finalizers", v)
+	_, err = gc.patchMetadata(ctx, key, latest, "finalizers", v)
+	return err
 }
 
 // patchMetadata sends a JSON merge patch setting metadata.field to value, with latest's uid and resourceVersion as
-// preconditions; a conflict is returned (the key is retried), NotFound is success.
-func (gc *GarbageCollector) patchMetadata(ctx context.Context, key objectKey, latest *metav1.PartialObjectMetadata, field string, value any) error {
+// preconditions, and returns the patched object; a conflict is returned (the key is retried), NotFound is success
+// with a nil object.
+func (gc *GarbageCollector) patchMetadata(ctx context.Context, key objectKey, latest *metav1.PartialObjectMetadata, field string, value any) (*metav1.PartialObjectMetadata, error) {
 	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{
 		field: value, "uid": latest.UID, "resourceVersion": latest.ResourceVersion,
 	}})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	_, err = gc.client(key).Patch(ctx, key.Name, types.MergePatchType, patch, metav1.PatchOptions{})
-	if err != nil && !apierrors.IsNotFound(err) {
-		return fmt.Errorf("patch %s %s: %w", key, field, err)
+	patched, err := gc.client(key).Patch(ctx, key.Name, types.MergePatchType, patch, metav1.PatchOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil, nil
 	}
-	return nil
+	if err != nil {
+		return nil, fmt.Errorf("patch %s %s: %w", key, field, err)
+	}
+	return patched, nil
 }
 
 // delete deletes latest with policy, provided it has not changed since it was read.
@@ -287,6 +346,8 @@ func (gc *GarbageCollector) delete(ctx context.Context, key objectKey, latest *m
 	}
 	return nil
 }
+
+func ptrTo[T any](v T) *T { return &v }
 
 func refUIDs(refs []metav1.OwnerReference) []types.UID {
 	out := make([]types.UID, 0, len(refs))

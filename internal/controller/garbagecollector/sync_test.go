@@ -265,6 +265,7 @@ func TestForegroundDeletion(t *testing.T) {
 		seed{obj: deleting(cm("a"), metav1.FinalizerDeleteDependents)},
 		seed{obj: cm("b", ownedBy("a", true))},
 		seed{obj: cm("c", ownedBy("a", false))},
+		seed{obj: cm("c1", ownedBy("c", true))},
 		seed{obj: deleting(cm("d", ownedBy("a", true)), "example.com/hold")},
 		seed{obj: cm("e", ownedBy("a", true), ownedBy("keeper", true))},
 		seed{obj: cm("keeper")},
@@ -277,8 +278,9 @@ func TestForegroundDeletion(t *testing.T) {
 	}
 	f.drain()
 	f.expect(
-		// Dependents are deleted in the foreground too.
-		"get configmaps b", "get configmaps a", "delete configmaps b Foreground uid=uid-b rv=1",
+		// A dependent without dependents of its own is simply deleted; one with dependents (c) is deleted in the
+		// foreground, so that a also waits for them.
+		"get configmaps b", "get configmaps a", "delete configmaps b Background uid=uid-b rv=1",
 		"get configmaps c", "get configmaps a", "delete configmaps c Foreground uid=uid-c rv=1",
 		// e has another owner: it is unlinked from a, not deleted.
 		"get configmaps e", "get configmaps a", "get configmaps keeper",
@@ -445,4 +447,69 @@ func TestDeletableResources(t *testing.T) {
 
 func cacheTombstone(obj *metav1.PartialObjectMetadata) any {
 	return cache.DeletedFinalStateUnknown{Key: obj.Namespace + "/" + obj.Name, Obj: obj}
+}
+
+func TestDecide(t *testing.T) {
+	withFinalizer := func(m *metav1.PartialObjectMetadata, f string) *metav1.PartialObjectMetadata {
+		m.Finalizers = []string{f}
+		return m
+	}
+	for _, tc := range []struct {
+		name          string
+		obj           *metav1.PartialObjectMetadata
+		states        []ownerState
+		hasDependents bool
+		depWaiting    bool
+		want          verdict
+	}{
+		{"solid owner", cm("x", ownedBy("a", true)), []ownerState{stateSolid}, false, false, verdict{}},
+		{"solid and dangling: unlink", cm("x", ownedBy("a", true), ownedBy("b", true)), []ownerState{stateSolid, stateDangling}, false, false,
+			verdict{keep: []metav1.OwnerReference{ownedBy("a", true)}}},
+		{"solid and waiting: unlink", cm("x", ownedBy("a", true), ownedBy("b", true)), []ownerState{stateWaiting, stateSolid}, true, true,
+			verdict{keep: []metav1.OwnerReference{ownedBy("b", true)}}},
+		{"dangling", cm("x", ownedBy("a", true)), []ownerState{stateDangling}, true, false, verdict{policy: metav1.DeletePropagationBackground}},
+		{"dangling, orphan finalizer", withFinalizer(cm("x", ownedBy("a", true)), metav1.FinalizerOrphanDependents), []ownerState{stateDangling}, true, false,
+			verdict{policy: metav1.DeletePropagationOrphan}},
+		{"dangling, foreground finalizer", withFinalizer(cm("x", ownedBy("a", true)), metav1.FinalizerDeleteDependents), []ownerState{stateDangling}, false, false,
+			verdict{policy: metav1.DeletePropagationForeground}},
+		{"waiting owner, no dependents", cm("x", ownedBy("a", true)), []ownerState{stateWaiting}, false, false, verdict{policy: metav1.DeletePropagationBackground}},
+		{"waiting owner, dependents", cm("x", ownedBy("a", true)), []ownerState{stateWaiting}, true, false, verdict{policy: metav1.DeletePropagationForeground}},
+		{"waiting owner, dependent waiting: cycle", cm("x", ownedBy("a", true), ownedBy("b", false)), []ownerState{stateWaiting, stateDangling}, true, true,
+			verdict{unblock: true, policy: metav1.DeletePropagationForeground}},
+		{"waiting owner, dependent waiting, nothing blocks", cm("x", ownedBy("a", false)), []ownerState{stateWaiting}, true, true,
+			verdict{policy: metav1.DeletePropagationForeground}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := decide(tc.obj, tc.states, tc.hasDependents, tc.depWaiting)
+			gb, _ := json.Marshal(got.keep)
+			wb, _ := json.Marshal(tc.want.keep)
+			if string(gb) != string(wb) || (got.keep == nil) != (tc.want.keep == nil) || got.unblock != tc.want.unblock || got.policy != tc.want.policy {
+				t.Fatalf("decide = %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestForegroundCycleIsBroken plays upstream's "should not be blocked by dependency circle": a → c → b → a (each
+// owned by the next with blockOwnerDeletion), a deleted in the foreground, b already deleted in the foreground by its
+// sync. c, whose owner b waits and whose dependent a waits, stops blocking b before its own foreground delete.
+func TestForegroundCycleIsBroken(t *testing.T) {
+	f := newFixture(t,
+		seed{obj: deleting(cm("a", ownedBy("c", true)), metav1.FinalizerDeleteDependents)},
+		seed{obj: deleting(cm("b", ownedBy("a", true)), metav1.FinalizerDeleteDependents)},
+		seed{obj: cm("c", ownedBy("b", true))},
+	)
+	f.sync(key("c"))
+	f.expect(
+		"get configmaps c",
+		"get configmaps b",
+		"patch configmaps c application/merge-patch+json "+mergePatch(t, "ownerReferences", []metav1.OwnerReference{ownedBy("b", false)}, "uid-c", "1"),
+		"delete configmaps c Foreground uid=uid-c rv=1",
+	)
+	// Once c no longer blocks b (the informer sees the patch), b's finalizer goes.
+	if err := f.gc.monitors[configmaps.GroupResource()].indexer.Update(cm("c", ownedBy("b", false))); err != nil {
+		t.Fatal(err)
+	}
+	f.sync(key("b"))
+	f.expect("get configmaps b", "patch configmaps b application/merge-patch+json "+mergePatch(t, "finalizers", nil, "uid-b", "1"))
 }

@@ -6,7 +6,12 @@
 //  1. discovers every namespaced resource the server serves that supports delete (partial discovery failures
 //     are recorded and retried, the resources that were discovered are still emptied);
 //  2. deletes every object of those resources in the namespace with propagationPolicy Background
-//     (deletecollection where the resource supports it, otherwise list + delete), then lists what remains;
+//     (deletecollection where the resource supports it, otherwise list + delete), then lists what remains.
+//     Pods go first (OrderedNamespaceDeletion, on by default since Kubernetes 1.33): while any pod remains
+//     (being terminated, or held by a finalizer), no other resource is deleted, so a pod never outlives the
+//     ConfigMaps, Secrets, ServiceAccounts and so on it uses. Unlike upstream, whose early return leaves
+//     NamespaceContentRemaining and NamespaceFinalizersRemaining at their "ok" values in that case, the remaining
+//     pods and their finalizers are reported in those conditions;
 //  3. writes the status conditions NamespaceDeletionDiscoveryFailure, NamespaceDeletionGroupVersionParsingFailure,
 //     NamespaceDeletionContentFailure, NamespaceContentRemaining and NamespaceFinalizersRemaining with
 //     kube-controller-manager's reasons (only when they change);

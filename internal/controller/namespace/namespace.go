@@ -156,9 +156,20 @@ type contentResult struct {
 
 func (r *contentResult) remaining() bool { return len(r.remainingByResource) > 0 }
 
-// deleteContent deletes every object of the deletable namespaced resources in lists from namespace ns.
-func (c *Controller) deleteContent(ctx context.Context, ns string, lists []*metav1.APIResourceList) *contentResult {
-	res := &contentResult{remainingByResource: map[schema.GroupResource]int{}, finalizers: map[string]int{}}
+// podsResource is the core pods resource, which is emptied before any other (OrderedNamespaceDeletion).
+var podsResource = schema.GroupResource{Resource: "pods"}
+
+// target is one resource whose objects a namespace's deletion removes.
+type target struct {
+	gvr schema.GroupVersionResource
+	// collection says whether the resource supports deletecollection.
+	collection bool
+}
+
+// deletionTargets returns the namespaced resources in lists that support delete and list, pods first and the
+// others in discovery order.
+func deletionTargets(lists []*metav1.APIResourceList) []target {
+	var out []target
 	for _, l := range lists {
 		gv, err := schema.ParseGroupVersion(l.GroupVersion)
 		if err != nil {
@@ -168,33 +179,57 @@ func (c *Controller) deleteContent(ctx context.Context, ns string, lists []*meta
 			if !r.Namespaced || strings.Contains(r.Name, "/") || !hasVerbs(r.Verbs, "delete", "list") {
 				continue
 			}
-			gvr := gv.WithResource(r.Name)
-			if err := c.deleteResource(ctx, gvr, ns, hasVerbs(r.Verbs, "deletecollection")); err != nil {
-				res.errs = append(res.errs, fmt.Errorf("%s: %w", gvr.GroupResource(), err))
-				continue
-			}
-			left, err := c.metadata.Resource(gvr).Namespace(ns).List(ctx, metav1.ListOptions{})
-			if err != nil {
-				res.errs = append(res.errs, fmt.Errorf("%s: list: %w", gvr.GroupResource(), err))
-				continue
-			}
-			if len(left.Items) == 0 {
-				continue
-			}
-			res.remainingByResource[gvr.GroupResource()] += len(left.Items)
-			for _, item := range left.Items {
-				for _, f := range item.Finalizers {
-					res.finalizers[f]++
-				}
-				if gvr.GroupResource() == (schema.GroupResource{Resource: "pods"}) && item.DeletionTimestamp != nil {
-					if left := int64(item.DeletionTimestamp.Sub(c.clock.Now()).Seconds()); left > res.estimate {
-						res.estimate = left
-					}
-				}
+			t := target{gvr: gv.WithResource(r.Name), collection: hasVerbs(r.Verbs, "deletecollection")}
+			if t.gvr.GroupResource() == podsResource {
+				out = append([]target{t}, out...)
+			} else {
+				out = append(out, t)
 			}
 		}
 	}
+	return out
+}
+
+// deleteContent deletes every object of the deletable namespaced resources in lists from namespace ns. As
+// kube-controller-manager with OrderedNamespaceDeletion (on by default since 1.33), pods go first: while any pod
+// remains, nothing else is deleted.
+func (c *Controller) deleteContent(ctx context.Context, ns string, lists []*metav1.APIResourceList) *contentResult {
+	res := &contentResult{remainingByResource: map[schema.GroupResource]int{}, finalizers: map[string]int{}}
+	for _, t := range deletionTargets(lists) {
+		c.deleteTarget(ctx, ns, t, res)
+		if t.gvr.GroupResource() == podsResource && res.remainingByResource[podsResource] > 0 {
+			break
+		}
+	}
 	return res
+}
+
+// deleteTarget deletes the objects of t in namespace ns and records in res what remains.
+func (c *Controller) deleteTarget(ctx context.Context, ns string, t target, res *contentResult) {
+	gvr := t.gvr
+	if err := c.deleteResource(ctx, gvr, ns, t.collection); err != nil {
+		res.errs = append(res.errs, fmt.Errorf("%s: %w", gvr.GroupResource(), err))
+		return
+	}
+	left, err := c.metadata.Resource(gvr).Namespace(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		res.errs = append(res.errs, fmt.Errorf("%s: list: %w", gvr.GroupResource(), err))
+		return
+	}
+	if len(left.Items) == 0 {
+		return
+	}
+	res.remainingByResource[gvr.GroupResource()] += len(left.Items)
+	for _, item := range left.Items {
+		for _, f := range item.Finalizers {
+			res.finalizers[f]++
+		}
+		if gvr.GroupResource() == podsResource && item.DeletionTimestamp != nil {
+			if left := int64(item.DeletionTimestamp.Sub(c.clock.Now()).Seconds()); left > res.estimate {
+				res.estimate = left
+			}
+		}
+	}
 }
 
 func (c *Controller) deleteResource(ctx context.Context, gvr schema.GroupVersionResource, ns string, collection bool) error {

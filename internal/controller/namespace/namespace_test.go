@@ -3,6 +3,7 @@ package namespace
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -356,5 +357,89 @@ func TestConditionsRemainingMessages(t *testing.T) {
 				t.Errorf("NamespaceFinalizersRemaining message %q, want %q", got[corev1.NamespaceFinalizersRemaining], tc.finalizer)
 			}
 		})
+	}
+}
+
+func TestDeletionTargetsPutPodsFirst(t *testing.T) {
+	all := metav1.Verbs{"delete", "deletecollection", "list"}
+	lists := []*metav1.APIResourceList{
+		{GroupVersion: "apps/v1", APIResources: []metav1.APIResource{{Name: "deployments", Namespaced: true, Verbs: all}}},
+		{GroupVersion: "v1", APIResources: []metav1.APIResource{
+			{Name: "configmaps", Namespaced: true, Verbs: all},
+			{Name: "pods", Namespaced: true, Verbs: all},
+			{Name: "pods/log", Namespaced: true, Verbs: metav1.Verbs{"get"}},
+			{Name: "nodes", Verbs: all},
+		}},
+		{GroupVersion: "example.com/v1", APIResources: []metav1.APIResource{
+			{Name: "pods", Namespaced: true, Verbs: metav1.Verbs{"delete", "list"}},
+		}},
+	}
+	var got []string
+	for _, tg := range deletionTargets(lists) {
+		got = append(got, fmt.Sprintf("%s collection=%v", tg.gvr.GroupResource(), tg.collection))
+	}
+	want := []string{"pods collection=true", "deployments.apps collection=true", "configmaps collection=true", "pods.example.com collection=false"}
+	if !equal(got, want) {
+		t.Fatalf("deletionTargets = %v, want %v", got, want)
+	}
+}
+
+// TestSyncDeletesPodsFirst is upstream's OrderedNamespaceDeletion: while a pod remains (here held by a finalizer),
+// no other resource is deleted; once the pods are gone, the rest goes and the namespace is finalized.
+func TestSyncDeletesPodsFirst(t *testing.T) {
+	pod := object("v1", "Pod", "x", "p", "example.com/hold")
+	f := newFixture(t, terminating("x"), pod, object("v1", "ConfigMap", "x", "cm"))
+	withPods := append([]*metav1.APIResourceList{{GroupVersion: "v1", APIResources: []metav1.APIResource{
+		{Name: "pods", Namespaced: true, Kind: "Pod", Verbs: metav1.Verbs{"create", "delete", "deletecollection", "get", "list", "watch"}},
+	}}}, resources...)
+	f.c.discover = func() ([]*metav1.APIResourceList, error) { return withPods, nil }
+
+	res, err := f.c.sync(context.Background(), "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := verbs(f.metadata.Actions()), []string{"delete-collection pods", "list pods"}; !equal(got, want) {
+		t.Fatalf("metadata actions = %v, want %v (nothing but pods while a pod remains)", got, want)
+	}
+	if _, err := f.metadata.Tracker().Get(configmapsGVR, "x", "cm"); err != nil {
+		t.Fatalf("configmap deleted while a pod remains: %v", err)
+	}
+	if res.RequeueAfter != time.Second {
+		t.Errorf("RequeueAfter = %v, want 1s", res.RequeueAfter)
+	}
+	if got, want := verbs(f.client.Actions()), []string{"update namespaces/status"}; !equal(got, want) {
+		t.Fatalf("client actions = %v, want %v", got, want)
+	}
+	status := f.client.Actions()[0].(core.UpdateAction).GetObject().(*corev1.Namespace)
+	if c := condition(status, corev1.NamespaceDeletionContentFailure); c.Status != corev1.ConditionFalse || c.Reason != "ContentDeleted" {
+		t.Errorf("NamespaceDeletionContentFailure = %+v", c)
+	}
+	if c := condition(status, corev1.NamespaceContentRemaining); c.Message != "Some resources are remaining: pods. has 1 resource instances" {
+		t.Errorf("NamespaceContentRemaining = %+v", c)
+	}
+
+	// The finalizer is removed and the pod goes: the next sync deletes the rest and finalizes.
+	if err := f.metadata.Tracker().Delete(schema.GroupVersionResource{Version: "v1", Resource: "pods"}, "x", "p"); err != nil {
+		t.Fatal(err)
+	}
+	f.seeds = f.seeds[1:]
+	if err := f.indexer.Update(status); err != nil {
+		t.Fatal(err)
+	}
+	f.metadata.ClearActions()
+	f.client.ClearActions()
+	if res, err := f.c.sync(context.Background(), "x"); err != nil || res != (controller.Result{}) {
+		t.Fatalf("sync = %v, %v; want zero, nil", res, err)
+	}
+	if got, want := verbs(f.metadata.Actions()), []string{
+		"delete-collection pods", "list pods", "delete-collection configmaps", "list configmaps", "list widgets", "list widgets",
+	}; !equal(got, want) {
+		t.Fatalf("metadata actions = %v, want %v", got, want)
+	}
+	if _, err := f.metadata.Tracker().Get(configmapsGVR, "x", "cm"); err == nil {
+		t.Error("configmap x/cm still exists")
+	}
+	if got, want := verbs(f.client.Actions()), []string{"update namespaces/status", "create namespaces/finalize"}; !equal(got, want) {
+		t.Fatalf("client actions = %v, want %v", got, want)
 	}
 }

@@ -256,7 +256,7 @@ func (c *Controller) managePods(ctx context.Context, key string, job *batchv1.Jo
 			idx := plan.Create[next]
 			next++
 			mu.Unlock()
-			return c.createPod(ctx, job, ref, idx)
+			return c.createPod(ctx, job, ref, idx, plan.PodAnnotations[idx])
 		})
 		for range len(plan.Create) - created {
 			c.expectations.CreationObserved(key)
@@ -327,8 +327,15 @@ func addIndexEnv(c *corev1.Container) {
 	}})
 }
 
-func (c *Controller) createPod(ctx context.Context, job *batchv1.Job, ref *metav1.OwnerReference, idx int) error {
-	created, err := c.client.CoreV1().Pods(job.Namespace).Create(ctx, NewPod(job, ref, idx), metav1.CreateOptions{})
+func (c *Controller) createPod(ctx context.Context, job *batchv1.Job, ref *metav1.OwnerReference, idx int, annotations map[string]string) error {
+	pod := NewPod(job, ref, idx)
+	for k, v := range annotations {
+		if pod.Annotations == nil {
+			pod.Annotations = map[string]string{}
+		}
+		pod.Annotations[k] = v
+	}
+	created, err := c.client.CoreV1().Pods(job.Namespace).Create(ctx, pod, metav1.CreateOptions{})
 	if err != nil {
 		if apierrors.HasStatusCause(err, corev1.NamespaceTerminatingCause) {
 			return nil

@@ -154,3 +154,28 @@ func TestTTLDeletesExpiredJob(t *testing.T) {
 		t.Fatalf("delete %+v", del)
 	}
 }
+
+func TestSyncPerIndexReplacementCarriesFailureCount(t *testing.T) {
+	j := selected(newJob(perIndexLimit(2), completionsParallelism(1, 1), started(time.Minute)))
+	failed := newPod("a", corev1.PodFailed, ownedBy(j), failures("0", "0", ""), exited(1, time.Minute))
+	f := newFixture(t, j, failed)
+	if _, err := f.c.sync(context.Background(), "ns/pi"); err != nil {
+		t.Fatal(err)
+	}
+	// The failed pod keeps its finalizer until the replacement is seen: nothing is patched.
+	if got := fmt.Sprint(f.actions()); got != "[update jobs/status create pods]" {
+		t.Fatalf("actions %v", got)
+	}
+	pods, _ := f.Client.CoreV1().Pods("ns").List(context.Background(), metav1.ListOptions{})
+	for _, p := range pods.Items {
+		if p.Name == "a" {
+			continue
+		}
+		if p.GenerateName != "pi-0-" || p.Annotations[IndexFailureCountKey] != "1" || p.Annotations[CompletionIndexKey] != "0" {
+			t.Errorf("replacement %s: generateName %q annotations %v", p.Name, p.GenerateName, p.Annotations)
+		}
+	}
+	if len(pods.Items) != 2 {
+		t.Errorf("pods %d, want the failed one and its replacement", len(pods.Items))
+	}
+}

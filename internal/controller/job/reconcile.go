@@ -76,6 +76,8 @@ type Plan struct {
 	StatusChanged bool
 	// Create lists the pods to create by completion index; NonIndexed Jobs get -1 entries.
 	Create []int
+	// PodAnnotations are extra annotations of the pod created for an index (backoffLimitPerIndex failure counts).
+	PodAnnotations map[int]map[string]string
 	// Delete are active pods to delete, most deletable first.
 	Delete []*corev1.Pod
 	// RemoveFinalizers are pods whose tracking finalizer may go once Status is stored (they are counted in it).
@@ -163,10 +165,9 @@ func Reconcile(job *batchv1.Job, pods []*corev1.Pod, now time.Time) Plan {
 	}
 	uc.Succeeded, uc.Failed = keepS, keepF
 
-	var active []*corev1.Pod
-	var ready, terminating int32
+	var active, terminatingPods []*corev1.Pod
+	var ready int32
 	succeededIdx := parseIndexes(st.CompletedIndexes, completions(job))
-	var failTarget *batchv1.JobCondition
 	for _, pod := range pods {
 		switch {
 		case IsActive(pod):
@@ -175,19 +176,47 @@ func Reconcile(job *batchv1.Job, pods []*corev1.Pod, now time.Time) Plan {
 				ready++
 			}
 		case isTerminating(pod):
-			terminating++
+			terminatingPods = append(terminatingPods, pod)
 		}
 		if pod.Status.Phase == corev1.PodSucceeded && indexed {
 			if i, ok := podIndex(pod); ok && i < int(completions(job)) {
 				succeededIdx[i] = true
 			}
 		}
+	}
+	terminating := int32(len(terminatingPods))
+	// backoffLimitPerIndex: the failed indexes, and per pending index the failed pod held until its replacement
+	// exists (not while the Job is finishing: then every pod is counted and released).
+	perIdx := perIndex(job)
+	var failedIdx map[int]bool
+	var delayed map[int]*corev1.Pod
+	if perIdx {
+		failedIdx = failedIndexes(job, pods)
+		if !finishing {
+			skip := make(map[types.UID]bool, len(inSucceeded)+len(inFailed))
+			for uid := range inSucceeded {
+				skip[uid] = true
+			}
+			for uid := range inFailed {
+				skip[uid] = true
+			}
+			delayed = delayedPerIndex(job, pods, active, skip, succeededIdx, failedIdx)
+		}
+	}
+	var failTarget *batchv1.JobCondition
+	for _, pod := range pods {
 		if !hasFinalizer(pod) || inSucceeded[pod.UID] || inFailed[pod.UID] {
+			continue
+		}
+		if i, ok := podIndex(pod); ok && delayed[i] == pod {
 			continue
 		}
 		switch {
 		case pod.Status.Phase == corev1.PodSucceeded:
-			uc.Succeeded = append(uc.Succeeded, pod.UID)
+			// An Indexed Job counts its completed indexes, stored before the finalizer goes.
+			if !indexed {
+				uc.Succeeded = append(uc.Succeeded, pod.UID)
+			}
 			p.RemoveFinalizers = append(p.RemoveFinalizers, pod)
 		case pod.Status.Phase == corev1.PodFailed:
 			action, cond := matchFailurePolicy(job, pod)
@@ -216,6 +245,12 @@ func Reconcile(job *batchv1.Job, pods []*corev1.Pod, now time.Time) Plan {
 	failed := st.Failed + int32(len(uc.Failed))
 	if indexed {
 		st.CompletedIndexes = formatIndexes(succeededIdx)
+		st.Succeeded = int32(len(succeededIdx))
+		succeeded = st.Succeeded
+		st.FailedIndexes = nil
+		if perIdx {
+			st.FailedIndexes = ptr.To(formatIndexes(failedIdx))
+		}
 	}
 
 	// 2. Start time and suspension.
@@ -240,17 +275,27 @@ func Reconcile(job *batchv1.Job, pods []*corev1.Pod, now time.Time) Plan {
 		switch {
 		case failTarget != nil:
 			target = failTarget
-		case failed > ptr.Deref(job.Spec.BackoffLimit, 6) || pastBackoffLimitOnFailure(job, active):
+		case failed > backoffLimit(job) || pastBackoffLimitOnFailure(job, active):
 			target = &batchv1.JobCondition{Reason: ReasonBackoffLimitExceeded, Message: MessageBackoffLimitExceeded}
 		case !suspended && pastDeadline(job, st, now):
 			target = &batchv1.JobCondition{Reason: ReasonDeadlineExceeded, Message: MessageDeadlineExceeded}
+		case perIdx && job.Spec.MaxFailedIndexes != nil && len(failedIdx) > int(*job.Spec.MaxFailedIndexes):
+			target = &batchv1.JobCondition{Reason: ReasonMaxFailedIndexesExceeded, Message: MessageMaxFailedIndexesExceeded}
+		case perIdx && len(failedIdx) > 0 && len(failedIdx)+len(succeededIdx) >= int(completions(job)):
+			target = &batchv1.JobCondition{Reason: ReasonFailedIndexes, Message: MessageFailedIndexes}
 		}
 		if target != nil {
 			setCondition(st, batchv1.JobFailureTarget, corev1.ConditionTrue, target.Reason, target.Message, mnow)
 			finishing = true
 		}
 	}
-	// 4. Success criteria.
+	// 4. Success criteria: a successPolicy rule, or the completions.
+	if !finishing && indexed {
+		if msg, met := matchSuccessPolicy(job, succeededIdx); met {
+			setCondition(st, batchv1.JobSuccessCriteriaMet, corev1.ConditionTrue, ReasonSuccessPolicy, msg, mnow)
+			finishing = true
+		}
+	}
 	if !finishing {
 		var met bool
 		switch {
@@ -272,8 +317,17 @@ func Reconcile(job *batchv1.Job, pods []*corev1.Pod, now time.Time) Plan {
 	case finishing || suspended:
 		p.Delete = capped(active)
 	default:
-		p.Create, p.Delete = managePods(job, active, terminating, succeeded, succeededIdx, indexed, now)
-		if len(p.Create) > 0 {
+		p.Create, p.Delete = managePods(job, active, terminatingPods, succeeded, succeededIdx, failedIdx, indexed, now)
+		switch {
+		case len(p.Create) == 0:
+		case perIdx:
+			// Each index waits out its own back-off; its replacement inherits the failure counts.
+			p.Create, p.RequeueAfter = readyIndexes(p.Create, delayed, now)
+			p.PodAnnotations = make(map[int]map[string]string, len(p.Create))
+			for _, i := range p.Create {
+				p.PodAnnotations[i] = replacementAnnotations(job, delayed[i])
+			}
+		default:
 			if wait := remainingBackoff(pods, now); wait > 0 {
 				p.Create = nil
 				p.RequeueAfter = wait
@@ -289,13 +343,19 @@ func Reconcile(job *batchv1.Job, pods []*corev1.Pod, now time.Time) Plan {
 	activeAfter := int32(len(active) - len(p.Delete))
 	termAfter := terminating + int32(len(p.Delete))
 
-	// 6. Terminal conditions once no pod of the Job is left running and every finished pod is counted.
-	if finishing && activeAfter == 0 && termAfter == 0 && len(uc.Succeeded)+len(uc.Failed) == 0 {
+	// 6. Terminal conditions once no pod of the Job is left running and every finished pod is counted (a pod held
+	// for its index's replacement is counted on the next sync).
+	if finishing && activeAfter == 0 && termAfter == 0 && len(uc.Succeeded)+len(uc.Failed) == 0 && len(delayed) == 0 {
 		if c := condition(st.Conditions, batchv1.JobFailureTarget); c != nil && c.Status == corev1.ConditionTrue {
 			setCondition(st, batchv1.JobFailed, corev1.ConditionTrue, c.Reason, c.Message, mnow)
 			p.Events = append(p.Events, Event{corev1.EventTypeWarning, c.Reason, c.Message})
 		} else {
-			setCondition(st, batchv1.JobComplete, corev1.ConditionTrue, ReasonCompletionsReached, MessageCompletionsReached, mnow)
+			// Complete carries the reason and message SuccessCriteriaMet was set with.
+			reason, msg := ReasonCompletionsReached, MessageCompletionsReached
+			if c := condition(st.Conditions, batchv1.JobSuccessCriteriaMet); c != nil {
+				reason, msg = c.Reason, c.Message
+			}
+			setCondition(st, batchv1.JobComplete, corev1.ConditionTrue, reason, msg, mnow)
 			st.CompletionTime = &mnow
 			p.Events = append(p.Events, Event{corev1.EventTypeNormal, EventCompleted, "Job completed"})
 		}
@@ -320,7 +380,7 @@ func Reconcile(job *batchv1.Job, pods []*corev1.Pod, now time.Time) Plan {
 }
 
 // managePods returns the completion indexes to create (-1 for NonIndexed) and the active pods to delete.
-func managePods(job *batchv1.Job, active []*corev1.Pod, terminating, succeeded int32, succeededIdx map[int]bool, indexed bool, now time.Time) ([]int, []*corev1.Pod) {
+func managePods(job *batchv1.Job, active, terminatingPods []*corev1.Pod, succeeded int32, succeededIdx, failedIdx map[int]bool, indexed bool, now time.Time) ([]int, []*corev1.Pod) {
 	want := ptr.Deref(job.Spec.Parallelism, 1)
 	switch {
 	case job.Spec.Completions == nil:
@@ -333,23 +393,32 @@ func managePods(job *batchv1.Job, active []*corev1.Pod, terminating, succeeded i
 		want = min(want, *job.Spec.Completions-succeeded)
 	}
 	want = max(want, 0)
+	// With podReplacementPolicy Failed, a terminating pod still holds its place (and its index).
+	var terminating int32
+	busyIdx := map[int]bool{}
+	if onlyFailedReplaced(job) {
+		terminating = int32(len(terminatingPods))
+		for _, pod := range terminatingPods {
+			if i, ok := podIndex(pod); ok {
+				busyIdx[i] = true
+			}
+		}
+	}
 	if !indexed {
 		if diff := int32(len(active)) - want; diff > 0 {
 			sorted := append([]*corev1.Pod(nil), active...)
 			controllerutil.SortPodsForDeletion(sorted, nil, now)
 			return nil, capped(sorted[:diff])
 		}
-		n := want - int32(len(active))
-		if onlyFailedReplaced(job) {
-			n -= terminating
-		}
+		n := want - int32(len(active)) - terminating
 		create := make([]int, 0, max(n, 0))
 		for range min(max(n, 0), MaxBatch) {
 			create = append(create, -1)
 		}
 		return create, nil
 	}
-	// Indexed: one active pod per pending index; extra, duplicate or out-of-range pods go.
+	// Indexed: one active pod per pending index; extra, duplicate or out-of-range pods go. Failed indexes
+	// (backoffLimitPerIndex) are not run again.
 	var del []*corev1.Pod
 	activeIdx := map[int]bool{}
 	sorted := append([]*corev1.Pod(nil), active...)
@@ -365,15 +434,35 @@ func managePods(job *batchv1.Job, active []*corev1.Pod, terminating, succeeded i
 		}
 		activeIdx[i] = true
 	}
-	n := int(want) - len(activeIdx)
+	if len(del) > 0 {
+		// As upstream: a sync either deletes or creates, deletion first.
+		return nil, capped(del)
+	}
+	n := int(want) - len(activeIdx) - int(terminating)
 	var create []int
 	for i := 0; n > 0 && i < int(*job.Spec.Completions) && len(create) < MaxBatch; i++ {
-		if !succeededIdx[i] && !activeIdx[i] {
+		if !succeededIdx[i] && !activeIdx[i] && !failedIdx[i] && !busyIdx[i] {
 			create = append(create, i)
 			n--
 		}
 	}
-	return create, capped(del)
+	return create, nil
+}
+
+// readyIndexes splits the indexes to create into those whose back-off (from the pod held for each) is over, and
+// the shortest wait of the others (0 when none waits).
+func readyIndexes(indexes []int, held map[int]*corev1.Pod, now time.Time) ([]int, time.Duration) {
+	var ready []int
+	var wait time.Duration
+	for _, i := range indexes {
+		switch left := indexBackoff(held[i], now); {
+		case left == 0:
+			ready = append(ready, i)
+		case wait == 0 || left < wait:
+			wait = left
+		}
+	}
+	return ready, wait
 }
 
 // remainingBackoff is how long pod creation must wait after the Job's latest consecutive failures: DefaultBackoff
@@ -399,7 +488,13 @@ func remainingBackoff(pods []*corev1.Pod, now time.Time) time.Duration {
 			failures++
 		}
 	}
-	if failures == 0 {
+	return backoffLeft(failures, lastFailure, now)
+}
+
+// backoffLeft is what remains, at now, of the back-off after failures consecutive failures, the latest at last:
+// DefaultBackoff doubled per failure after the first, capped at MaxBackoff.
+func backoffLeft(failures int, last, now time.Time) time.Duration {
+	if failures <= 0 {
 		return 0
 	}
 	d := DefaultBackoff
@@ -407,7 +502,7 @@ func remainingBackoff(pods []*corev1.Pod, now time.Time) time.Duration {
 		d *= 2
 	}
 	d = min(d, MaxBackoff)
-	return max(lastFailure.Add(d).Sub(now), 0)
+	return max(last.Add(d).Sub(now), 0)
 }
 
 // finishTime is when pod terminated: its latest container finish, else its Ready condition's last change, else

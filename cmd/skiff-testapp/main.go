@@ -5,6 +5,8 @@
 //	serve-hostname --port=9376    HTTP: every path answers the hostname
 //	pause                         sleeps until SIGTERM/SIGINT
 //	liveness                      HTTP :8080 /healthz: 200 for 10 s, then 500
+//	test-webserver --port=80      HTTP: every path answers that file of the container's filesystem
+//	porter [--json-response]      HTTP/HTTPS/UDP: the value of each SERVE_{,TCP_,TLS_,UDP_}PORT_N variable on port N
 //
 // Build it static: CGO_ENABLED=0.
 package main
@@ -24,7 +26,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: agnhost netexec|serve-hostname|pause|liveness [flags]")
+		fmt.Fprintln(os.Stderr, "usage: agnhost netexec|serve-hostname|pause|liveness|test-webserver|porter [flags]")
 		os.Exit(2)
 	}
 	cmd, args := os.Args[1], os.Args[2:]
@@ -38,6 +40,10 @@ func main() {
 		pause()
 	case "liveness":
 		err = liveness(args)
+	case "test-webserver":
+		err = testWebserver(args)
+	case "porter":
+		err = porter(args)
 	default:
 		err = fmt.Errorf("unknown command %q", cmd)
 	}

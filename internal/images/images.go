@@ -15,6 +15,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	_ "embed"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -193,11 +194,22 @@ func PauseSpec(pauseBin []byte) Spec {
 	}
 }
 
+// localhostCrt and localhostKey are agnhost's /localhost.crt and /localhost.key (test/images/agnhost/porter), which
+// `agnhost test-webserver` serves, e.g. to the StatefulSet e2e readiness probe GET :80/localhost.crt.
+var (
+	//go:embed testapp/localhost.crt
+	localhostCrt []byte
+	//go:embed testapp/localhost.key
+	localhostKey []byte
+)
+
 // TestAppSpec is skiff.local/testapp:dev (also tagged :v2): /agnhost (cmd/skiff-testapp), busybox with one symlink
-// per applet in applets, and a minimal /etc.
+// per applet in applets, agnhost's /localhost.crt and /localhost.key, and a minimal /etc.
 func TestAppSpec(agnhost, busybox []byte, applets []string) Spec {
 	files := []File{
 		{Path: "/agnhost", Mode: 0o755, Data: agnhost},
+		{Path: "/localhost.crt", Mode: 0o644, Data: localhostCrt},
+		{Path: "/localhost.key", Mode: 0o644, Data: localhostKey},
 		{Path: "/bin/busybox", Mode: 0o755, Data: busybox},
 		{Path: "/etc/passwd", Mode: 0o644, Data: []byte("root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n")},
 		{Path: "/etc/group", Mode: 0o644, Data: []byte("root:x:0:\nnogroup:x:65534:\n")},

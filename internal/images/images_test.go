@@ -86,6 +86,9 @@ func TestWriteDockerArchive(t *testing.T) {
 	if h := layer["agnhost"]; h == nil || h.Mode&0o111 == 0 {
 		t.Errorf("agnhost not executable: %+v", h)
 	}
+	if h := layer["localhost.crt"]; h == nil || h.Size == 0 {
+		t.Errorf("localhost.crt (served by agnhost test-webserver): %+v", h)
+	}
 	if h := layer["tmp/"]; h == nil || h.Mode != 0o1777 {
 		t.Errorf("tmp: %+v", h)
 	}

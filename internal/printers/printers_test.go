@@ -675,6 +675,23 @@ func TestWorkloadCells(t *testing.T) {
 			want: []interface{}{"web-7d9f8", int64(3), int64(3), int64(1), "5m", "nginx,log", "nginx:1.27,busybox", "app=web"},
 		},
 		{
+			name: "replicationcontroller",
+			obj: &corev1.ReplicationController{
+				ObjectMeta: objMeta("web"),
+				Spec:       corev1.ReplicationControllerSpec{Replicas: ptr(int32(3)), Selector: map[string]string{"app": "web", "tier": "fe"}, Template: &tmpl},
+				Status:     corev1.ReplicationControllerStatus{Replicas: 2, ReadyReplicas: 1},
+			},
+			want: []interface{}{"web", int64(3), int64(2), int64(1), "5m", "nginx,log", "nginx:1.27,busybox", "app=web,tier=fe"},
+		},
+		{
+			name: "replicationcontroller without template",
+			obj: &corev1.ReplicationController{
+				ObjectMeta: objMeta("web"),
+				Spec:       corev1.ReplicationControllerSpec{Replicas: ptr(int32(0))},
+			},
+			want: []interface{}{"web", int64(0), int64(0), int64(0), "5m", "", "", "<none>"},
+		},
+		{
 			name: "daemonset",
 			obj: &appsv1.DaemonSet{
 				ObjectMeta: objMeta("agent"),
@@ -994,6 +1011,7 @@ var covered = []struct {
 	{&eventsv1.Event{}, &eventsv1.EventList{}, "LAST SEEN TYPE REASON OBJECT SUBOBJECT(wide) SOURCE(wide) MESSAGE FIRST SEEN(wide) COUNT(wide) NAME(wide)"},
 	{&appsv1.Deployment{}, &appsv1.DeploymentList{}, "NAME READY UP-TO-DATE AVAILABLE AGE CONTAINERS(wide) IMAGES(wide) SELECTOR(wide)"},
 	{&appsv1.ReplicaSet{}, &appsv1.ReplicaSetList{}, "NAME DESIRED CURRENT READY AGE CONTAINERS(wide) IMAGES(wide) SELECTOR(wide)"},
+	{&corev1.ReplicationController{}, &corev1.ReplicationControllerList{}, "NAME DESIRED CURRENT READY AGE CONTAINERS(wide) IMAGES(wide) SELECTOR(wide)"},
 	{&appsv1.DaemonSet{}, &appsv1.DaemonSetList{}, "NAME DESIRED CURRENT READY UP-TO-DATE AVAILABLE NODE SELECTOR AGE CONTAINERS(wide) IMAGES(wide) SELECTOR(wide)"},
 	{&appsv1.StatefulSet{}, &appsv1.StatefulSetList{}, "NAME READY AGE CONTAINERS(wide) IMAGES(wide)"},
 	{&batchv1.Job{}, &batchv1.JobList{}, "NAME STATUS COMPLETIONS DURATION AGE CONTAINERS(wide) IMAGES(wide) SELECTOR(wide)"},

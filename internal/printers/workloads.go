@@ -25,16 +25,10 @@ func init() {
 		{Name: "Selector", Type: "string", Priority: 1, Description: appsv1.DeploymentSpec{}.SwaggerDoc()["selector"]},
 	}, printDeployment)
 
-	register[*appsv1.ReplicaSet, *appsv1.ReplicaSetList]([]metav1.TableColumnDefinition{
-		nameColumn,
-		{Name: "Desired", Type: "integer", Description: appsv1.ReplicaSetSpec{}.SwaggerDoc()["replicas"]},
-		{Name: "Current", Type: "integer", Description: appsv1.ReplicaSetStatus{}.SwaggerDoc()["replicas"]},
-		{Name: "Ready", Type: "integer", Description: appsv1.ReplicaSetStatus{}.SwaggerDoc()["readyReplicas"]},
-		ageColumn,
-		containersColumn,
-		imagesColumn,
-		{Name: "Selector", Type: "string", Priority: 1, Description: appsv1.ReplicaSetSpec{}.SwaggerDoc()["selector"]},
-	}, printReplicaSet)
+	register[*appsv1.ReplicaSet, *appsv1.ReplicaSetList](
+		replicaSetColumns(appsv1.ReplicaSetSpec{}.SwaggerDoc(), appsv1.ReplicaSetStatus{}.SwaggerDoc()), printReplicaSet)
+	register[*corev1.ReplicationController, *corev1.ReplicationControllerList](
+		replicaSetColumns(corev1.ReplicationControllerSpec{}.SwaggerDoc(), corev1.ReplicationControllerStatus{}.SwaggerDoc()), printReplicationController)
 
 	register[*appsv1.DaemonSet, *appsv1.DaemonSetList]([]metav1.TableColumnDefinition{
 		nameColumn,
@@ -121,15 +115,41 @@ func printDeployment(obj *appsv1.Deployment, now time.Time) []interface{} {
 	}
 }
 
+// replicaSetColumns are the columns of ReplicaSets and ReplicationControllers, described by their types' field
+// documentation specDoc and statusDoc.
+func replicaSetColumns(specDoc, statusDoc map[string]string) []metav1.TableColumnDefinition {
+	return []metav1.TableColumnDefinition{
+		nameColumn,
+		{Name: "Desired", Type: "integer", Description: specDoc["replicas"]},
+		{Name: "Current", Type: "integer", Description: statusDoc["replicas"]},
+		{Name: "Ready", Type: "integer", Description: statusDoc["readyReplicas"]},
+		ageColumn,
+		containersColumn,
+		imagesColumn,
+		{Name: "Selector", Type: "string", Priority: 1, Description: specDoc["selector"]},
+	}
+}
+
 func printReplicaSet(obj *appsv1.ReplicaSet, now time.Time) []interface{} {
-	names, images := layoutContainerCells(obj.Spec.Template.Spec.Containers)
+	return replicaSetCells(&obj.ObjectMeta, obj.Spec.Replicas, obj.Status.Replicas, obj.Status.ReadyReplicas, &obj.Spec.Template,
+		metav1.FormatLabelSelector(obj.Spec.Selector), now)
+}
+
+func printReplicationController(obj *corev1.ReplicationController, now time.Time) []interface{} {
+	return replicaSetCells(&obj.ObjectMeta, obj.Spec.Replicas, obj.Status.Replicas, obj.Status.ReadyReplicas, obj.Spec.Template,
+		labels.FormatLabels(obj.Spec.Selector), now)
+}
+
+// replicaSetCells are the cells of replicaSetColumns; template may be nil.
+func replicaSetCells(m *metav1.ObjectMeta, desired *int32, current, ready int32, template *corev1.PodTemplateSpec, selector string, now time.Time) []interface{} {
+	var names, images string
+	if template != nil {
+		names, images = layoutContainerCells(template.Spec.Containers)
+	}
 	return []interface{}{
-		obj.Name,
-		int64(int32Value(obj.Spec.Replicas)),
-		int64(obj.Status.Replicas),
-		int64(obj.Status.ReadyReplicas),
-		translateTimestampSince(obj.CreationTimestamp, now),
-		names, images, metav1.FormatLabelSelector(obj.Spec.Selector),
+		m.Name, int64(int32Value(desired)), int64(current), int64(ready),
+		translateTimestampSince(m.CreationTimestamp, now),
+		names, images, selector,
 	}
 }
 

@@ -74,6 +74,12 @@ func isNotMoreThan100Percent(v intstr.IntOrString, fldPath *field.Path) field.Er
 // validatePodTemplateSpecForReplicaSet is shared by ReplicaSets and
 // Deployments (hence the ReplicaSet wording, as upstream).
 func validatePodTemplateSpecForReplicaSet(template *corev1.PodTemplateSpec, selector labels.Selector, fldPath *field.Path) field.ErrorList {
+	return validatePodTemplateSpecForController(template, selector, "ReplicaSet", fldPath)
+}
+
+// validatePodTemplateSpecForController checks the template of a ReplicaSet-like controller named kind: the
+// selector must match its labels and its pods must restart always and have no deadline.
+func validatePodTemplateSpecForController(template *corev1.PodTemplateSpec, selector labels.Selector, kind string, fldPath *field.Path) field.ErrorList {
 	var allErrs field.ErrorList
 	if !selector.Empty() && !selector.Matches(labels.Set(template.Labels)) {
 		allErrs = append(allErrs, field.Invalid(fldPath.Child("metadata", "labels"), template.Labels, "`selector` does not match template `labels`"))
@@ -83,7 +89,7 @@ func validatePodTemplateSpecForReplicaSet(template *corev1.PodTemplateSpec, sele
 		allErrs = append(allErrs, field.NotSupported(fldPath.Child("spec", "restartPolicy"), template.Spec.RestartPolicy, []string{string(corev1.RestartPolicyAlways)}))
 	}
 	if template.Spec.ActiveDeadlineSeconds != nil {
-		allErrs = append(allErrs, field.Forbidden(fldPath.Child("spec", "activeDeadlineSeconds"), "activeDeadlineSeconds in ReplicaSet is not Supported"))
+		allErrs = append(allErrs, field.Forbidden(fldPath.Child("spec", "activeDeadlineSeconds"), "activeDeadlineSeconds in "+kind+" is not Supported"))
 	}
 	return allErrs
 }
@@ -237,25 +243,30 @@ func validateReplicaSetUpdate(rs, old *appsv1.ReplicaSet) field.ErrorList {
 
 func validateReplicaSetStatusUpdate(rs, old *appsv1.ReplicaSet) field.ErrorList {
 	allErrs := validateObjectMetaUpdate(&rs.ObjectMeta, &old.ObjectMeta, field.NewPath("metadata"))
-	fldPath := field.NewPath("status")
 	s := &rs.Status
-	allErrs = append(allErrs, validateNonnegative(int64(s.Replicas), fldPath.Child("replicas"))...)
-	allErrs = append(allErrs, validateNonnegative(int64(s.FullyLabeledReplicas), fldPath.Child("fullyLabeledReplicas"))...)
-	allErrs = append(allErrs, validateNonnegative(int64(s.ReadyReplicas), fldPath.Child("readyReplicas"))...)
-	allErrs = append(allErrs, validateNonnegative(int64(s.AvailableReplicas), fldPath.Child("availableReplicas"))...)
-	allErrs = append(allErrs, validateNonnegative(s.ObservedGeneration, fldPath.Child("observedGeneration"))...)
+	return append(allErrs, validateReplicaCounts(s.Replicas, s.FullyLabeledReplicas, s.ReadyReplicas, s.AvailableReplicas, s.ObservedGeneration, field.NewPath("status"))...)
+}
+
+// validateReplicaCounts checks the status counts that ReplicaSets and ReplicationControllers share.
+func validateReplicaCounts(replicas, fullyLabeled, ready, available int32, observedGeneration int64, fldPath *field.Path) field.ErrorList {
+	var allErrs field.ErrorList
+	allErrs = append(allErrs, validateNonnegative(int64(replicas), fldPath.Child("replicas"))...)
+	allErrs = append(allErrs, validateNonnegative(int64(fullyLabeled), fldPath.Child("fullyLabeledReplicas"))...)
+	allErrs = append(allErrs, validateNonnegative(int64(ready), fldPath.Child("readyReplicas"))...)
+	allErrs = append(allErrs, validateNonnegative(int64(available), fldPath.Child("availableReplicas"))...)
+	allErrs = append(allErrs, validateNonnegative(observedGeneration, fldPath.Child("observedGeneration"))...)
 	const msg = "cannot be greater than status.replicas"
-	if s.FullyLabeledReplicas > s.Replicas {
-		allErrs = append(allErrs, field.Invalid(fldPath.Child("fullyLabeledReplicas"), s.FullyLabeledReplicas, msg))
+	if fullyLabeled > replicas {
+		allErrs = append(allErrs, field.Invalid(fldPath.Child("fullyLabeledReplicas"), fullyLabeled, msg))
 	}
-	if s.ReadyReplicas > s.Replicas {
-		allErrs = append(allErrs, field.Invalid(fldPath.Child("readyReplicas"), s.ReadyReplicas, msg))
+	if ready > replicas {
+		allErrs = append(allErrs, field.Invalid(fldPath.Child("readyReplicas"), ready, msg))
 	}
-	if s.AvailableReplicas > s.Replicas {
-		allErrs = append(allErrs, field.Invalid(fldPath.Child("availableReplicas"), s.AvailableReplicas, msg))
+	if available > replicas {
+		allErrs = append(allErrs, field.Invalid(fldPath.Child("availableReplicas"), available, msg))
 	}
-	if s.AvailableReplicas > s.ReadyReplicas {
-		allErrs = append(allErrs, field.Invalid(fldPath.Child("availableReplicas"), s.AvailableReplicas, "cannot be greater than readyReplicas"))
+	if available > ready {
+		allErrs = append(allErrs, field.Invalid(fldPath.Child("availableReplicas"), available, "cannot be greater than readyReplicas"))
 	}
 	return allErrs
 }

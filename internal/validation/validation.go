@@ -59,6 +59,8 @@ func ValidateCreate(obj runtime.Object) field.ErrorList {
 		errs = validateDeployment(o)
 	case *appsv1.ReplicaSet:
 		errs = validateReplicaSet(o)
+	case *corev1.ReplicationController:
+		errs = validateReplicationController(o)
 	case *appsv1.DaemonSet:
 		errs = validateDaemonSet(o)
 	case *appsv1.StatefulSet:
@@ -149,6 +151,8 @@ func ValidateUpdate(obj, old runtime.Object) field.ErrorList {
 		errs = validateDeploymentUpdate(o, old.(*appsv1.Deployment))
 	case *appsv1.ReplicaSet:
 		errs = validateReplicaSetUpdate(o, old.(*appsv1.ReplicaSet))
+	case *corev1.ReplicationController:
+		errs = validateReplicationControllerUpdate(o, old.(*corev1.ReplicationController))
 	case *appsv1.DaemonSet:
 		errs = validateDaemonSetUpdate(o, old.(*appsv1.DaemonSet))
 	case *appsv1.StatefulSet:
@@ -223,6 +227,8 @@ func ValidateStatusUpdate(obj, old runtime.Object) field.ErrorList {
 		errs = validateDeploymentStatusUpdate(o, old.(*appsv1.Deployment))
 	case *appsv1.ReplicaSet:
 		errs = validateReplicaSetStatusUpdate(o, old.(*appsv1.ReplicaSet))
+	case *corev1.ReplicationController:
+		errs = validateReplicationControllerStatusUpdate(o, old.(*corev1.ReplicationController))
 	case *appsv1.DaemonSet:
 		errs = validateDaemonSetStatusUpdate(o, old.(*appsv1.DaemonSet))
 	case *appsv1.StatefulSet:

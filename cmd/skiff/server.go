@@ -54,6 +54,7 @@ func serverCommand() *cobra.Command {
 	f.StringVar(&cfg.ServiceCIDR, "service-cidr", "10.43.0.0/16", "range of Service ClusterIPs")
 	f.StringVar(&cfg.ClusterCIDR, "cluster-cidr", "10.42.0.0/16", "range of pod IPs (a /24 per node)")
 	f.StringVar(&cfg.TokenFile, "token-file", "", "static bearer token file (CSV token,user,uid,\"groups\"); default DATA/tokens.csv")
+	f.StringVar(&cfg.ServiceAccountIssuer, "service-account-issuer", "https://kubernetes.default.svc.cluster.local", "iss of service-account tokens, also the API audience")
 	f.StringSliceVar(&cfg.TLSSANs, "tls-san", nil, "extra names or IPs for the serving certificate")
 	f.StringVar(&cfg.AdvertiseAddress, "advertise-address", "", "address of this server for the kubernetes Service")
 	f.BoolVar(&cfg.Profiling, "profiling", true, "serve Go profiles at /debug/pprof/ to system:masters")

@@ -32,8 +32,9 @@ func randInt(n int) (int, error) {
 
 var namespacesGR = schema.GroupResource{Resource: "namespaces"}
 
-// admitCreate runs the built-in admission steps kube-apiserver runs on create (namespace lifecycle,
-// service account, default toleration seconds, priority, ClusterIP and NodePort allocation).
+// admitCreate runs the built-in admission steps kube-apiserver runs on create (namespace lifecycle, LimitRanger,
+// service account, default toleration seconds, priority, ClusterIP and NodePort allocation); ResourceQuota
+// (admitQuota) runs after validation.
 func (s *APIServer) admitCreate(ctx context.Context, res *resource, obj runtime.Object) error {
 	m := accessor(obj)
 	if res.Namespaced {
@@ -41,8 +42,14 @@ func (s *APIServer) admitCreate(ctx context.Context, res *resource, obj runtime.
 			return err
 		}
 	}
+	if err := s.admitLimitRanger(obj); err != nil {
+		return err
+	}
 	switch o := obj.(type) {
 	case *corev1.Pod:
+		if err := s.admitServiceAccount(ctx, o); err != nil {
+			return err
+		}
 		admitPod(o)
 		return admitPodPriority(o, s.priorityClassLookup(ctx, false))
 	case *schedulingv1.PriorityClass:

@@ -5,19 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
-	"net/http/httptest"
 	"reflect"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
-	"github.com/skiff-sh/skiff/internal/storage"
 	"github.com/skiff-sh/skiff/internal/storage/embedded"
-	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/client-go/kubernetes/scheme"
 )
 
 func bits(offs ...int) bitmap {
@@ -105,32 +99,7 @@ func sharedEtcd(t *testing.T) string {
 // serverOn starts an API server on the etcd at endpoint; cfg's Store is filled in.
 func serverOn(t *testing.T, endpoint string, cfg Config) *testServer {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{endpoint}, Logger: zap.NewNop()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Store = storage.New(cli, scheme.Scheme)
-	api, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { defer close(done); _ = api.Run(ctx) }()
-	select {
-	case <-api.ReadyC():
-	case <-time.After(20 * time.Second):
-		t.Fatal("api server not ready after 20s")
-	}
-	hs := httptest.NewServer(api.Handler())
-	t.Cleanup(func() {
-		api.Shutdown(context.Background())
-		hs.Close()
-		cancel()
-		<-done
-		cli.Close()
-	})
-	return &testServer{t: t, api: api, http: hs, etcd: cli}
+	return startTestServer(t, endpoint, cfg, nil)
 }
 
 func serviceJSON(name, typ, spec string) string {

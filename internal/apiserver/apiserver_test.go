@@ -32,28 +32,41 @@ type testServer struct {
 
 func newTestServer(t *testing.T) *testServer { return newTestServerTB(t) }
 
-func newTestServerTB(t testing.TB) *testServer {
+func newTestServerTB(t testing.TB) *testServer { return newTestServerWith(t, nil) }
+
+// newTestServerWith starts an API server on a fresh embedded etcd; setup, if not nil, runs before the server's Run.
+func newTestServerWith(t testing.TB, setup func(*APIServer) error) *testServer {
+	t.Helper()
+	e, err := embedded.Start(context.Background(), embedded.Config{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.Close)
+	return startTestServer(t, e.Endpoint, Config{}, setup)
+}
+
+// startTestServer starts an API server on the etcd at endpoint (cfg's Store is filled in) and serves it over
+// httptest; setup, if not nil, runs before the server's Run. Cleanup stops both.
+func startTestServer(t testing.TB, endpoint string, cfg Config, setup func(*APIServer) error) *testServer {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	e, err := embedded.Start(ctx, embedded.Config{Dir: t.TempDir()})
+	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{endpoint}, Logger: zap.NewNop()})
 	if err != nil {
+		cancel()
 		t.Fatal(err)
 	}
-	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{e.Endpoint}, Logger: zap.NewNop()})
-	if err != nil {
-		t.Fatal(err)
+	cfg.Store = storage.New(cli, scheme.Scheme)
+	api, err := New(cfg)
+	if err == nil && setup != nil {
+		err = setup(api)
 	}
-	api, err := New(Config{Store: storage.New(cli, scheme.Scheme)})
 	if err != nil {
+		cancel()
+		cli.Close()
 		t.Fatal(err)
 	}
 	done := make(chan struct{})
 	go func() { defer close(done); _ = api.Run(ctx) }()
-	select {
-	case <-api.ReadyC():
-	case <-time.After(20 * time.Second):
-		t.Fatal("api server not ready after 20s")
-	}
 	hs := httptest.NewServer(api.Handler())
 	t.Cleanup(func() {
 		api.Shutdown(context.Background())
@@ -61,8 +74,12 @@ func newTestServerTB(t testing.TB) *testServer {
 		cancel()
 		<-done
 		cli.Close()
-		e.Close()
 	})
+	select {
+	case <-api.ReadyC():
+	case <-time.After(20 * time.Second):
+		t.Fatal("api server not ready after 20s")
+	}
 	return &testServer{t: t, api: api, http: hs, etcd: cli}
 }
 

@@ -184,10 +184,17 @@ type negotiated struct {
 	kind     outputKind
 	protobuf bool
 	yaml     bool
+	// list says the client asked for as=PartialObjectMetadataList rather than as=PartialObjectMetadata.
+	list bool
 }
 
-// negotiate picks the response form from Accept; ok is false when nothing acceptable is offered (406).
-func negotiate(r *http.Request) (negotiated, bool) {
+// negotiate picks the response form from Accept for an endpoint that can answer with a Table; ok is false when
+// nothing acceptable is offered (406).
+func negotiate(r *http.Request) (negotiated, bool) { return negotiateFor(r, true) }
+
+// negotiateFor picks the response form from Accept; an endpoint without a table (table false) skips the as=Table
+// offers, as kube-apiserver's negotiation skips them for storage that is no TableConvertor.
+func negotiateFor(r *http.Request, table bool) (negotiated, bool) {
 	accept := r.Header.Get("Accept")
 	if accept == "" {
 		return negotiated{}, true
@@ -211,16 +218,32 @@ func negotiate(r *http.Request) (negotiated, bool) {
 		switch {
 		case as == "":
 		case as == "Table" && g == "meta.k8s.io" && (v == "v1" || v == "v1beta1"):
+			if !table || n.protobuf {
+				continue // kube-apiserver serves tables as JSON or YAML only
+			}
 			n.kind = outTable
-			n.protobuf = false
 		case (as == "PartialObjectMetadata" || as == "PartialObjectMetadataList") && g == "meta.k8s.io" && (v == "v1" || v == "v1beta1"):
 			n.kind = outPartialMetadata
+			n.list = as == "PartialObjectMetadataList"
 		default:
 			continue
 		}
 		return n, true
 	}
 	return negotiated{}, false
+}
+
+// withoutTableOffers returns accept without its as=Table media ranges.
+func withoutTableOffers(accept string) string {
+	parts := strings.Split(accept, ",")
+	kept := parts[:0]
+	for _, part := range parts {
+		if _, params, err := mime.ParseMediaType(strings.TrimSpace(part)); err == nil && params["as"] == "Table" {
+			continue
+		}
+		kept = append(kept, part)
+	}
+	return strings.Join(kept, ",")
 }
 
 // encode writes obj in the negotiated form.
@@ -297,9 +320,43 @@ func errUnsupportedMediaType(ct string) error {
 	}}
 }
 
-func errNotAcceptable(accept string) error {
+func errNotAcceptable(_ string) error {
 	return &apierrors.StatusError{ErrStatus: metav1.Status{
 		Status: metav1.StatusFailure, Code: http.StatusNotAcceptable, Reason: metav1.StatusReasonNotAcceptable,
-		Message: fmt.Sprintf("only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf (asked for %q)", accept),
+		Message: "only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf",
 	}}
+}
+
+// errNotAcceptableTransform is kube-apiserver's 406 when the negotiated transformation does not fit the response.
+func errNotAcceptableTransform(msg string) error {
+	return &apierrors.StatusError{ErrStatus: metav1.Status{
+		Status: metav1.StatusFailure, Code: http.StatusNotAcceptable, Reason: metav1.StatusReasonNotAcceptable, Message: msg,
+	}}
+}
+
+// checkPartialKind answers 406 when the client asked for PartialObjectMetadataList for one object, or for
+// PartialObjectMetadata for a list, as kube-apiserver does; typeName names the response type.
+func checkPartialKind(n negotiated, isList bool, typeName string) error {
+	switch {
+	case n.kind != outPartialMetadata:
+	case n.list && !isList:
+		return errNotAcceptableTransform(fmt.Sprintf("you requested PartialObjectMetadataList, but the requested object is not a list (%s)", typeName))
+	case !n.list && isList:
+		return errNotAcceptableTransform(fmt.Sprintf("you requested PartialObjectMetadata, but the requested object is a list (%s)", typeName))
+	}
+	return nil
+}
+
+// internalTypeName names a kind as kube-apiserver's internal type (*core.Pod, *apps.Deployment), the type its
+// errors print.
+func internalTypeName(gvk schema.GroupVersionKind) string {
+	pkg := gvk.Group
+	if i := strings.IndexByte(pkg, '.'); i >= 0 {
+		pkg = pkg[:i]
+	}
+	switch gvk.Group {
+	case "", "events.k8s.io":
+		pkg = "core"
+	}
+	return "*" + pkg + "." + gvk.Kind
 }

@@ -48,6 +48,9 @@ func (s *APIServer) subresourcesOf(r *resource) []subresourceInfo {
 	case r.Kind == "Namespace":
 		out = append(out, subresourceInfo{"finalize", r.GVK(), []string{"update"}})
 	}
+	if r.GVR.Group == "" {
+		out = append(out, s.extraCoreSubresources[r.Kind]...)
+	}
 	return out
 }
 

@@ -15,6 +15,11 @@
 //     mutation on the freshest object until the etcd transaction commits (Store.GuaranteedUpdate).
 //     Admission includes kube-apiserver's Priority plugin: a new pod's spec.priority and spec.preemptionPolicy
 //     come from its PriorityClass (or the global default class), and at most one class may be the global default.
+//     LimitRanger (internal/admission/limitranger) defaults and checks new pods and claims; ResourceQuota
+//     (quota.go, internal/admission/quota) runs after validation and charges status.used before storage.
+//     With EnableServiceAccountTokens (satoken.go) the ServiceAccount plugin runs too: a new pod's service
+//     account must exist and gets the kube-api-access-* token volume; serviceaccounts/token issues tokens
+//     (internal/auth/serviceaccount) and TokenReview authenticates them.
 //  5. Shutdown ends open watches and waits for in-flight requests, until its context ends.
 //
 // The caller owns the etcd client, the TLS listener and the process signals.

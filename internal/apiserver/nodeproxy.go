@@ -33,11 +33,15 @@ import (
 const kubeletDefaultPort = 10250
 
 type nodeProxy struct {
-	s         *APIServer
+	s *APIServer
+	// transport reaches kubelets with the API server's client certificate.
 	transport *http.Transport
+	// proxyTransport reaches pods, services and other ports of nodes (proxy.go).
+	proxyTransport *http.Transport
 }
 
-// EnableNodeProxy turns on the pod subresources served by kubelets; certPEM/keyPEM is the client certificate the
+// EnableNodeProxy turns on the pod subresources served by kubelets and the proxy subresources of pods, services and
+// nodes (proxy.go); certPEM/keyPEM is the client certificate the
 // API server presents to them. Call before Run.
 func (s *APIServer) EnableNodeProxy(certPEM, keyPEM []byte) error {
 	cert, err := tls.X509KeyPair(certPEM, keyPEM)
@@ -49,18 +53,28 @@ func (s *APIServer) EnableNodeProxy(certPEM, keyPEM []byte) error {
 		ForceAttemptHTTP2:   false,
 		MaxIdleConnsPerHost: 8,
 		DialContext:         (&net.Dialer{}).DialContext,
-	}}
+	}, proxyTransport: newProxyTransport()}
 	core := func(kind string) schema.GroupVersionKind { return schema.GroupVersionKind{Version: "v1", Kind: kind} }
 	s.extraPodSubresources = append(s.extraPodSubresources,
 		subresourceInfo{"log", core("Pod"), []string{"get"}},
 		subresourceInfo{"exec", core("PodExecOptions"), []string{"create", "get"}},
 		subresourceInfo{"attach", core("PodAttachOptions"), []string{"create", "get"}},
 		subresourceInfo{"portforward", core("PodPortForwardOptions"), []string{"create", "get"}},
+		subresourceInfo{"proxy", core("PodProxyOptions"), proxyVerbs},
 	)
+	if s.extraCoreSubresources == nil {
+		s.extraCoreSubresources = map[string][]subresourceInfo{}
+	}
+	for _, kind := range []string{"Node", "Service"} {
+		s.extraCoreSubresources[kind] = append(s.extraCoreSubresources[kind], subresourceInfo{"proxy", core(kind + "ProxyOptions"), proxyVerbs})
+	}
 	np.registerMetrics()
 	prev := s.subresourceHook
 	s.subresourceHook = func(w http.ResponseWriter, r *http.Request, ri requestInfo) bool {
 		if ri.Group == "" && ri.Resource == "pods" && np.serve(w, r, ri) {
+			return true
+		}
+		if np.serveProxy(w, r, ri) {
 			return true
 		}
 		if ri.Group == metricsGroup && ri.Version == metricsVersion && ri.Subresource == "" {

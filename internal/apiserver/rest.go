@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"path"
 	"strconv"
 	"strings"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/skiff-sh/skiff/internal/defaults"
 	"github.com/skiff-sh/skiff/internal/storage"
 	"github.com/skiff-sh/skiff/internal/validation"
+	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -22,6 +24,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/duration"
 	utilrand "k8s.io/apimachinery/pkg/util/rand"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
@@ -70,7 +73,9 @@ func parseWriteOptions(r *http.Request) (writeOptions, error) {
 
 func (s *APIServer) serveResource(w http.ResponseWriter, r *http.Request, ri requestInfo) {
 	if ri.Resource == "bindings" && ri.Group == "" && ri.Verb == "create" {
-		s.serveBindingCollection(w, r, ri)
+		if r, ok := s.tablelessRequest(w, r, schema.GroupResource{Resource: "bindings"}); ok {
+			s.serveBindingCollection(w, r, ri)
+		}
 		return
 	}
 	res := s.lookup(ri)
@@ -86,6 +91,12 @@ func (s *APIServer) serveResource(w http.ResponseWriter, r *http.Request, ri req
 	}
 	gr := res.GroupResource()
 	if ri.Subresource != "" {
+		if tablelessSubresources[ri.Subresource] {
+			var ok bool
+			if r, ok = s.tablelessRequest(w, r, gr); !ok {
+				return
+			}
+		}
 		s.serveSubresource(w, r, ri, res)
 		return
 	}
@@ -146,6 +157,9 @@ func (s *APIServer) respondObject(w http.ResponseWriter, r *http.Request, res *r
 	if !ok {
 		return errNotAcceptable(r.Header.Get("Accept"))
 	}
+	if err := checkPartialKind(n, false, internalTypeName(res.GVK())); err != nil {
+		return err
+	}
 	switch n.kind {
 	case outTable:
 		t, err := s.toTable(r, res, []runtime.Object{obj}, accessor(obj).GetResourceVersion(), "", nil)
@@ -160,6 +174,96 @@ func (s *APIServer) respondObject(w http.ResponseWriter, r *http.Request, res *r
 	}
 	s.codecs.setTypeMeta(obj)
 	s.writeObject(w, r, code, obj)
+	return nil
+}
+
+// tablelessSubresources are the subresources whose kube-apiserver storage has no table (BindingREST, EvictionREST,
+// FinalizeREST): a request for a Table of them is a 406.
+var tablelessSubresources = map[string]bool{"binding": true, "eviction": true, "finalize": true}
+
+// tablelessRequest answers 406 (and false) when r's Accept offers only Tables, else returns r with the as=Table
+// offers dropped from Accept so that every later negotiation agrees.
+func (s *APIServer) tablelessRequest(w http.ResponseWriter, r *http.Request, gr schema.GroupResource) (*http.Request, bool) {
+	if _, err := negotiateNoTable(r); err != nil {
+		s.writeError(w, r, err, gr, "")
+		return r, false
+	}
+	accept := r.Header.Get("Accept")
+	if kept := withoutTableOffers(accept); kept != accept {
+		r = r.Clone(r.Context())
+		r.Header.Set("Accept", kept)
+	}
+	return r, true
+}
+
+// negotiateNoTable reads Accept for an endpoint whose storage has no table (the reviews, pods/binding,
+// pods/eviction, namespaces/finalize): an Accept that offers only as=Table is a 406 before the request runs.
+func negotiateNoTable(r *http.Request) (negotiated, error) {
+	n, ok := negotiateFor(r, false)
+	if !ok {
+		return n, errNotAcceptable(r.Header.Get("Accept"))
+	}
+	return n, nil
+}
+
+// respondNoTable writes the result of such an endpoint in the form n negotiated: a Status as it is, anything else
+// as itself or its PartialObjectMetadata; typeName names obj's type in kube-apiserver's 406 message.
+func (s *APIServer) respondNoTable(w http.ResponseWriter, r *http.Request, n negotiated, code int, obj runtime.Object, typeName string) error {
+	if _, ok := obj.(*metav1.Status); !ok && n.kind == outPartialMetadata {
+		if err := checkPartialKind(n, false, typeName); err != nil {
+			return err
+		}
+		s.writeObject(w, r, code, partialMetadata(obj, nil))
+		return nil
+	}
+	s.codecs.setTypeMeta(obj)
+	s.writeObject(w, r, code, obj)
+	return nil
+}
+
+// scaleColumns are kube-apiserver's table columns for autoscaling/v1 Scale.
+var scaleColumns = []metav1.TableColumnDefinition{
+	{Name: "Name", Type: "string", Description: metav1.ObjectMeta{}.SwaggerDoc()["name"]},
+	{Name: "Desired", Type: "integer", Description: autoscalingv1.ScaleSpec{}.SwaggerDoc()["replicas"]},
+	{Name: "Available", Type: "integer", Description: autoscalingv1.ScaleStatus{}.SwaggerDoc()["replicas"]},
+	{Name: "Age", Type: "string", Description: metav1.ObjectMeta{}.SwaggerDoc()["creationTimestamp"]},
+}
+
+// respondScale writes a scale subresource's Scale in the negotiated form (object, Table or PartialObjectMetadata).
+func (s *APIServer) respondScale(w http.ResponseWriter, r *http.Request, sc *autoscalingv1.Scale) error {
+	n, ok := negotiate(r)
+	if !ok {
+		return errNotAcceptable(r.Header.Get("Accept"))
+	}
+	if err := checkPartialKind(n, false, "*autoscaling.Scale"); err != nil {
+		return err
+	}
+	switch n.kind {
+	case outPartialMetadata:
+		s.writeObject(w, r, http.StatusOK, partialMetadata(sc, nil))
+		return nil
+	case outTable:
+		include := r.URL.Query().Get("includeObject")
+		row := metav1.TableRow{Cells: []interface{}{sc.Name, int64(sc.Spec.Replicas), int64(sc.Status.Replicas), "<unknown>"}}
+		if !sc.CreationTimestamp.IsZero() {
+			row.Cells[3] = duration.HumanDuration(s.clock.Now().Sub(sc.CreationTimestamp.Time))
+		}
+		switch include {
+		case "", "Metadata":
+			row.Object = runtime.RawExtension{Object: partialMetadata(sc, nil)}
+		case "Object":
+			row.Object = runtime.RawExtension{Object: sc}
+		case "None":
+		default:
+			return badRequest("includeObject: Unsupported value: %q: supported values: \"Metadata\", \"None\", \"Object\"", include)
+		}
+		t := &metav1.Table{TypeMeta: metav1.TypeMeta{APIVersion: "meta.k8s.io/v1", Kind: "Table"}, Rows: []metav1.TableRow{row}}
+		t.ResourceVersion = sc.ResourceVersion
+		t.ColumnDefinitions = append([]metav1.TableColumnDefinition(nil), scaleColumns...)
+		s.writeObject(w, r, http.StatusOK, t)
+		return nil
+	}
+	s.writeObject(w, r, http.StatusOK, sc)
 	return nil
 }
 
@@ -228,19 +332,51 @@ func encodeContinue(rev int64, key, prefix string) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
+// decodeContinue reads a continue token as kube-apiserver's storage.DecodeContinue does: the start key (under
+// prefix, never above it) and the revision to read at, where -1 means the latest (the token of a 410 Expired).
 func decodeContinue(tok, prefix string) (int64, string, error) {
 	b, err := base64.RawURLEncoding.DecodeString(tok)
 	if err != nil {
-		return 0, "", err
+		return 0, "", fmt.Errorf("continue key is not valid: %w", err)
 	}
 	var ct continueToken
 	if err := json.Unmarshal(b, &ct); err != nil {
-		return 0, "", err
+		return 0, "", fmt.Errorf("continue key is not valid: %w", err)
 	}
-	if ct.APIVersion != "meta.k8s.io/v1" || ct.ResourceVersion <= 0 || strings.Contains(ct.StartKey, "..") {
-		return 0, "", errors.New("invalid continue token")
+	if ct.APIVersion != "meta.k8s.io/v1" {
+		return 0, "", fmt.Errorf("continue key is not valid: server does not recognize this encoded version %v", ct.APIVersion)
 	}
-	return ct.ResourceVersion, prefix + ct.StartKey, nil
+	if ct.ResourceVersion == 0 {
+		return 0, "", errors.New("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)")
+	}
+	if ct.StartKey == "" {
+		return 0, "", errors.New("continue key is not valid: encoded start key empty (version meta.k8s.io/v1)")
+	}
+	key := ct.StartKey
+	if !strings.HasPrefix(key, "/") {
+		key = "/" + key
+	}
+	if path.Clean(key) != key {
+		return 0, "", fmt.Errorf("continue key is not valid: %v", ct.StartKey)
+	}
+	return ct.ResourceVersion, prefix + key[1:], nil
+}
+
+// inconsistentContinue is kube-apiserver's message for a continue token whose revision was compacted away.
+const inconsistentContinue = "The provided continue parameter is too old " +
+	"to display a consistent list result. You can start a new list without " +
+	"the continue parameter, or use the continue token in this response to " +
+	"retrieve the remainder of the results. Continuing with the provided " +
+	"token results in an inconsistent list - objects that were created, " +
+	"modified, or deleted between the time the first chunk was returned " +
+	"and now may show up in the list."
+
+// continueExpired is the 410 for a compacted continue token: it carries a token that goes on from the same key at the
+// latest revision (resourceVersion -1), as kube-apiserver's handleCompactedErrorForPaging.
+func continueExpired(startKey, prefix string) error {
+	err := apierrors.NewResourceExpired(inconsistentContinue)
+	err.ErrStatus.ListMeta.Continue = encodeContinue(-1, startKey, prefix)
+	return err
 }
 
 func parseRV(s string) (int64, error) {
@@ -264,6 +400,9 @@ func (s *APIServer) list(w http.ResponseWriter, r *http.Request, ri requestInfo,
 	if !ok {
 		return errNotAcceptable(r.Header.Get("Accept"))
 	}
+	if err := checkPartialKind(n, true, internalTypeName(res.GVK())+"List"); err != nil {
+		return err
+	}
 	rvStr, rvMatch, cont := q.Get("resourceVersion"), q.Get("resourceVersionMatch"), q.Get("continue")
 	rv, err := parseRV(rvStr)
 	if err != nil {
@@ -284,6 +423,10 @@ func (s *APIServer) list(w http.ResponseWriter, r *http.Request, ri requestInfo,
 	if rvMatch != "" && rvStr == "" {
 		return apierrors.NewInvalid(schema.GroupKind{Group: "meta.k8s.io", Kind: "ListOptions"}, "", field.ErrorList{
 			field.Forbidden(field.NewPath("resourceVersionMatch"), "resourceVersionMatch is forbidden unless resourceVersion is provided")})
+	}
+	if rvMatch != "" && cont != "" {
+		return apierrors.NewInvalid(schema.GroupKind{Group: "meta.k8s.io", Kind: "ListOptions"}, "", field.ErrorList{
+			field.Forbidden(field.NewPath("resourceVersionMatch"), "resourceVersionMatch is forbidden when continue is provided")})
 	}
 	prefix := res.keys.Prefix(ri.Namespace)
 	var items []runtime.Object
@@ -307,7 +450,13 @@ func (s *APIServer) list(w http.ResponseWriter, r *http.Request, ri requestInfo,
 			if err != nil {
 				return badRequest("invalid continue token: %v", err)
 			}
-			opts.Revision, opts.StartKey = crv, start
+			if rvStr != "" && rvStr != "0" {
+				return badRequest("specifying resource version is not allowed when using continue")
+			}
+			opts.StartKey = start
+			if crv > 0 { // -1: continue at the latest revision
+				opts.Revision = crv
+			}
 		} else if rvMatch == "Exact" {
 			opts.Revision = rv
 		}
@@ -315,7 +464,7 @@ func (s *APIServer) list(w http.ResponseWriter, r *http.Request, ri requestInfo,
 		if err != nil {
 			var ee *storage.ExpiredError
 			if errors.As(err, &ee) && cont != "" {
-				return apierrors.NewResourceExpired("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.")
+				return continueExpired(opts.StartKey, prefix)
 			}
 			return err
 		}
@@ -432,6 +581,9 @@ func (s *APIServer) createObject(ctx context.Context, res *resource, ns string, 
 		s.releaseAllocations(ctx, res, obj, nil)
 		return nil, apierrors.NewInvalid(res.GVK().GroupKind(), m.GetName(), errs)
 	}
+	if err := s.admitQuota(ctx, res, obj, wo.dryRun); err != nil {
+		return nil, err
+	}
 	if trackFields {
 		fm, err := s.fieldManager(res, "")
 		if err != nil {
@@ -530,16 +682,9 @@ func (s *APIServer) updateObject(ctx context.Context, res *resource, ns, name, s
 		switch sub {
 		case "":
 			res.KeepStatus(newObj, cur)
+			prepareUpdate(newObj, cur)
 		case "status":
-			mf := nm.GetManagedFields()
-			annotations := nm.GetAnnotations()
-			newObj = res.KeepSpec(newObj, cur)
-			nm = accessor(newObj)
-			nm.SetManagedFields(mf)
-			if res.GVR.Group == "apps" {
-				// The apps status strategies keep only spec and labels: controllers record revisions in annotations.
-				nm.SetAnnotations(annotations)
-			}
+			prepareStatusUpdate(newObj, cur, s.clock.Now())
 		}
 		defaults.Apply(newObj)
 		if res.Generation && sub == "" && om.GetDeletionTimestamp() == nil && specChanged(newObj, cur) {
@@ -557,6 +702,9 @@ func (s *APIServer) updateObject(ctx context.Context, res *resource, ns, name, s
 		if len(errs) > 0 {
 			s.releaseAllocations(ctx, res, newObj, cur)
 			return nil, apierrors.NewInvalid(res.GVK().GroupKind(), name, errs)
+		}
+		if err := s.admitQuotaUpdate(ctx, res, sub, newObj, cur, wo.dryRun); err != nil {
+			return nil, err
 		}
 		if fm, err := s.fieldManager(res, sub); err == nil && !wo.skipFields {
 			if tracked, err := fm.Update(cur, newObj, wo.manager); err == nil {
@@ -772,7 +920,9 @@ func namespaceHasFinalizers(obj runtime.Object) bool {
 	return ok && len(ns.Spec.Finalizers) > 0
 }
 
-// propagation returns the effective propagation policy of a delete.
+// propagation returns the effective propagation policy of a delete: without one, core/v1 ReplicationControllers
+// orphan their dependents (kube-apiserver's rcStrategy.DefaultGarbageCollectionPolicy) and everything else deletes
+// them in the background.
 func propagation(res *resource, opts *metav1.DeleteOptions) metav1.DeletionPropagation {
 	if opts.PropagationPolicy != nil {
 		return *opts.PropagationPolicy
@@ -782,6 +932,9 @@ func propagation(res *resource, opts *metav1.DeleteOptions) metav1.DeletionPropa
 			return metav1.DeletePropagationOrphan
 		}
 		return metav1.DeletePropagationBackground
+	}
+	if res != nil && res.GVR.Group == "" && res.GVR.Resource == "replicationcontrollers" {
+		return metav1.DeletePropagationOrphan
 	}
 	return metav1.DeletePropagationBackground
 }

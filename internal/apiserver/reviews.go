@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/skiff-sh/skiff/internal/auth"
+	"github.com/skiff-sh/skiff/internal/auth/serviceaccount"
 	apidiscoveryv2 "k8s.io/api/apidiscovery/v2"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
@@ -102,13 +103,17 @@ func (s *APIServer) serveReview(w http.ResponseWriter, r *http.Request, ri reque
 		s.writeError(w, r, apierrors.NewMethodNotSupported(gr, ri.Verb), gr, ri.Name)
 		return true
 	}
-	obj, err := s.review(w, r, ri, gr, k.kind)
+	// Review storage has no table: as=Table is a 406 (before the review runs), as kube-apiserver answers.
+	n, err := negotiateNoTable(r)
+	if err == nil {
+		var obj runtime.Object
+		if obj, err = s.review(w, r, ri, gr, k.kind); err == nil {
+			err = s.respondNoTable(w, r, n, http.StatusCreated, obj, internalTypeName(schema.GroupVersionKind{Group: gr.Group, Kind: k.kind}))
+		}
+	}
 	if err != nil {
 		s.writeError(w, r, err, gr, "")
-		return true
 	}
-	s.codecs.setTypeMeta(obj)
-	s.writeObject(w, r, http.StatusCreated, obj)
 	return true
 }
 
@@ -199,17 +204,26 @@ var DefaultAPIAudiences = []string{"https://kubernetes.default.svc.cluster.local
 // tokenReview authenticates the reviewed token as a request bearing it would be. skiff's tokens (the token file) are
 // audience-agnostic, so, as kube-apiserver's wrapper for such authenticators does, a token is authenticated for the
 // review's audiences (the API audiences when it names none) that are also API audiences, and for none otherwise.
+// Service-account tokens (EnableServiceAccountTokens) are authenticated for the review's audiences they carry.
 func (s *APIServer) tokenReview(r *http.Request, spec authenticationv1.TokenReviewSpec) authenticationv1.TokenReviewStatus {
-	if s.cfg.TokenAuthenticator == nil {
+	if s.cfg.TokenAuthenticator == nil && s.saAuthn == nil {
 		return authenticationv1.TokenReviewStatus{Error: "no token authenticator is configured"}
 	}
-	apiAuds := s.cfg.APIAudiences
-	if len(apiAuds) == 0 {
-		apiAuds = DefaultAPIAudiences
-	}
+	apiAuds := s.apiAudiences()
 	want := spec.Audiences
 	if len(want) == 0 {
 		want = apiAuds
+	}
+	// Service-account tokens carry their audiences: the review's must share one with the token's.
+	if s.saAuthn != nil {
+		u, auds, ok, err := s.saAuthn.AuthenticateToken(serviceaccount.WithAudiences(r.Context(), want), spec.Token)
+		switch {
+		case ok:
+			u.Groups = append(u.Groups, auth.AllAuthenticated)
+			return authenticationv1.TokenReviewStatus{Authenticated: true, User: userInfo(u), Audiences: auds}
+		case err != nil:
+			return authenticationv1.TokenReviewStatus{Error: err.Error()}
+		}
 	}
 	var auds []string
 	for _, a := range want {
@@ -217,7 +231,7 @@ func (s *APIServer) tokenReview(r *http.Request, spec authenticationv1.TokenRevi
 			auds = append(auds, a)
 		}
 	}
-	if len(auds) == 0 {
+	if len(auds) == 0 || s.cfg.TokenAuthenticator == nil {
 		return authenticationv1.TokenReviewStatus{}
 	}
 	req, err := http.NewRequestWithContext(r.Context(), http.MethodGet, "/", nil)

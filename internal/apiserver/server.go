@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"github.com/skiff-sh/skiff/internal/auth"
+	"github.com/skiff-sh/skiff/internal/auth/serviceaccount"
 	"log/slog"
 	"net"
 	"net/http"
@@ -91,6 +92,13 @@ type APIServer struct {
 	extraPodSubresources []subresourceInfo
 	extraGroups          []extraGroup
 	subresourceHook      func(w http.ResponseWriter, r *http.Request, ri requestInfo) bool
+
+	// extraCoreSubresources are more subresources of core/v1 resources, by Kind (services/proxy, nodes/proxy).
+	extraCoreSubresources map[string][]subresourceInfo
+
+	// saAuthn authenticates service-account tokens; set, it also turns on the ServiceAccount admission plugin
+	// (satoken.go).
+	saAuthn *serviceaccount.Authenticator
 }
 
 // resource is one served resource with its storage.

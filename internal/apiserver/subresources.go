@@ -2,8 +2,10 @@ package apiserver
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 
 	"github.com/skiff-sh/skiff/internal/validation"
 	appsv1 "k8s.io/api/apps/v1"
@@ -11,10 +13,12 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
 func (s *APIServer) serveSubresource(w http.ResponseWriter, r *http.Request, ri requestInfo, res *resource) {
@@ -149,8 +153,7 @@ func (s *APIServer) getScale(w http.ResponseWriter, r *http.Request, ri requestI
 	if err != nil {
 		return err
 	}
-	s.writeObject(w, r, http.StatusOK, sc)
-	return nil
+	return s.respondScale(w, r, sc)
 }
 
 var scaleGVK = autoscalingv1.SchemeGroupVersion.WithKind("Scale")
@@ -198,8 +201,7 @@ func (s *APIServer) applyScale(w http.ResponseWriter, r *http.Request, ri reques
 	if err != nil {
 		return err
 	}
-	s.writeObject(w, r, http.StatusOK, sc)
-	return nil
+	return s.respondScale(w, r, sc)
 }
 
 // bindPod assigns a pod to a node, once.
@@ -274,7 +276,12 @@ func setPodCondition(st *corev1.PodStatus, c corev1.PodCondition) {
 	st.Conditions = append(st.Conditions, c)
 }
 
-// evictPod deletes a pod unless a PodDisruptionBudget forbids it (429).
+// evictPod deletes a pod unless a PodDisruptionBudget forbids it (429), as kube-apiserver's eviction subresource
+// (pkg/registry/core/pod/storage/eviction.go): terminal, pending and terminating pods are deleted without a budget
+// check; an unready pod is deleted without taking from the budget under unhealthyPodEvictionPolicy AlwaysAllow, or
+// under IfHealthyBudget (the default) while the budget has its desired healthy pods; otherwise one disruption is
+// taken from the budget first. The pod gets the condition DisruptionTarget=True (EvictionByEvictionAPI) before the
+// delete.
 func (s *APIServer) evictPod(w http.ResponseWriter, r *http.Request, ri requestInfo, res *resource) error {
 	data, err := readBody(r)
 	if err != nil {
@@ -288,76 +295,246 @@ func (s *APIServer) evictPod(w http.ResponseWriter, r *http.Request, ri requestI
 	if ev.Name != "" && ev.Name != ri.Name {
 		return badRequest("name in URL does not match name in Eviction object")
 	}
-	ctx := r.Context()
-	cur, err := s.store.Get(ctx, res.keys.Key(ri.Namespace, ri.Name), res.New)
-	if err != nil {
-		return err
+	if ev.DeleteOptions != nil && ev.DeleteOptions.IgnoreStoreReadErrorWithClusterBreakingPotential != nil && *ev.DeleteOptions.IgnoreStoreReadErrorWithClusterBreakingPotential {
+		return apierrors.NewInvalid(policyv1.SchemeGroupVersion.WithKind("Eviction").GroupKind(), ri.Name, field.ErrorList{
+			field.Invalid(field.NewPath("deleteOptions").Child("ignoreStoreReadErrorWithClusterBreakingPotential"), true, "can not be set for pod eviction, try after removing the option")})
 	}
-	pod := cur.(*corev1.Pod)
 	opts := ev.DeleteOptions
 	if opts == nil {
 		opts = &metav1.DeleteOptions{}
 	}
-	// Pods that are finished or already being deleted are not protected by budgets.
-	if pod.Status.Phase != corev1.PodSucceeded && pod.Status.Phase != corev1.PodFailed && pod.DeletionTimestamp == nil && pod.Status.Phase != corev1.PodPending {
-		if err := s.checkDisruptionBudgets(ctx, pod, len(opts.DryRun) > 0); err != nil {
+	if q := r.URL.Query()["dryRun"]; len(q) > 0 {
+		if len(opts.DryRun) == 0 {
+			opts.DryRun = q
+		} else if !slices.Equal(opts.DryRun, q) {
+			return badRequest("Non-matching dry-run options in request and content: %v and %v", q, opts.DryRun)
+		}
+	}
+	ctx := r.Context()
+	rvUnset := opts.Preconditions == nil || opts.Preconditions.ResourceVersion == nil
+	var pod *corev1.Pod
+	for attempt := 0; ; attempt++ {
+		cur, err := s.store.Get(ctx, res.keys.Key(ri.Namespace, ri.Name), res.New)
+		if err != nil {
+			return err
+		}
+		pod = cur.(*corev1.Pod)
+		if !canIgnorePDB(pod) {
+			break
+		}
+		// Evicting a pod that is terminal, pending or already terminating disrupts nothing: delete it.
+		del := opts
+		if rvUnset && pod.Status.Phase == corev1.PodPending && pod.DeletionTimestamp == nil {
+			del = withResourceVersion(opts, pod.ResourceVersion)
+		}
+		err = s.addDisruptionConditionAndDelete(ctx, res, ri, del)
+		if err == nil {
+			s.writeObject(w, r, http.StatusCreated, statusSuccess(http.StatusCreated, nil))
+			return nil
+		}
+		if !apierrors.IsConflict(err) || !rvUnset || attempt >= 20 {
 			return err
 		}
 	}
-	if _, err := s.deleteObject(ctx, res, ri.Namespace, ri.Name, opts); err != nil {
+
+	budgets := s.matchingBudgets(pod)
+	if len(budgets) > 1 {
+		s.writeObject(w, r, http.StatusInternalServerError, &metav1.Status{TypeMeta: metav1.TypeMeta{Kind: "Status", APIVersion: "v1"},
+			Status: metav1.StatusFailure, Code: http.StatusInternalServerError,
+			Message: "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support."})
+		return nil
+	}
+	var pdb *policyv1.PodDisruptionBudget
+	withRV := false
+	if len(budgets) == 1 {
+		pdb = budgets[0]
+		unhealthyOK := false
+		if !podReady(pod) {
+			// An unready pod does not count towards currentHealthy: deleting it takes nothing from the budget.
+			if p := pdb.Spec.UnhealthyPodEvictionPolicy; p != nil && *p == policyv1.AlwaysAllow {
+				unhealthyOK = true
+			} else if pdb.Status.CurrentHealthy >= pdb.Status.DesiredHealthy && pdb.Status.DesiredHealthy > 0 {
+				unhealthyOK = true
+			}
+		}
+		if unhealthyOK {
+			withRV = true
+		} else if err := s.checkDisruptionBudgets(ctx, pod, pdb, len(opts.DryRun) > 0); err != nil {
+			return err
+		}
+	}
+	del := opts
+	if withRV {
+		// The pod must still be the unready one the decision was made on.
+		del = withResourceVersion(opts, pod.ResourceVersion)
+	}
+	if err := s.addDisruptionConditionAndDelete(ctx, res, ri, del); err != nil {
+		if apierrors.IsConflict(err) && withRV && rvUnset {
+			return evictionTooManyRequests(pdb.Name)
+		}
 		return err
 	}
 	s.writeObject(w, r, http.StatusCreated, statusSuccess(http.StatusCreated, nil))
 	return nil
 }
 
-func (s *APIServer) checkDisruptionBudgets(ctx context.Context, pod *corev1.Pod, dryRun bool) error {
+// canIgnorePDB reports whether evicting pod needs no budget check: it is terminal, pending or being deleted.
+func canIgnorePDB(pod *corev1.Pod) bool {
+	return pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed ||
+		pod.Status.Phase == corev1.PodPending || pod.DeletionTimestamp != nil
+}
+
+func podReady(pod *corev1.Pod) bool {
+	for _, c := range pod.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+func withResourceVersion(opts *metav1.DeleteOptions, rv string) *metav1.DeleteOptions {
+	out := opts.DeepCopy()
+	if out.Preconditions == nil {
+		out.Preconditions = &metav1.Preconditions{}
+	}
+	out.Preconditions.ResourceVersion = &rv
+	return out
+}
+
+// addDisruptionConditionAndDelete marks the pod DisruptionTarget=True (reason EvictionByEvictionAPI), checking
+// opts' preconditions against the stored pod, and deletes it with opts (its resourceVersion precondition moved
+// to the marked pod). A dry run only deletes (dry).
+func (s *APIServer) addDisruptionConditionAndDelete(ctx context.Context, res *resource, ri requestInfo, opts *metav1.DeleteOptions) error {
+	if len(opts.DryRun) == 0 {
+		out, err := s.updateObject(ctx, res, ri.Namespace, ri.Name, "status", writeOptions{manager: "kube-apiserver"}, func(cur runtime.Object) (runtime.Object, error) {
+			p := cur.(*corev1.Pod)
+			if pre := opts.Preconditions; pre != nil {
+				if pre.UID != nil && *pre.UID != "" && *pre.UID != p.UID {
+					return nil, apierrors.NewConflict(schema.GroupResource{Resource: "Pod"}, p.Name,
+						fmt.Errorf("the UID in the precondition (%s) does not match the UID in record (%s). The object might have been deleted and then recreated", *pre.UID, p.UID))
+				}
+				if pre.ResourceVersion != nil && *pre.ResourceVersion != "" && *pre.ResourceVersion != p.ResourceVersion {
+					return nil, apierrors.NewConflict(schema.GroupResource{Resource: "Pod"}, p.Name,
+						fmt.Errorf("the ResourceVersion in the precondition (%s) does not match the ResourceVersion in record (%s). The object might have been modified", *pre.ResourceVersion, p.ResourceVersion))
+				}
+			}
+			setPodCondition(&p.Status, corev1.PodCondition{Type: corev1.DisruptionTarget, Status: corev1.ConditionTrue,
+				Reason: "EvictionByEvictionAPI", Message: "Eviction API: evicting", LastTransitionTime: metav1.NewTime(s.clock.Now().Truncate(1e9))})
+			return p, nil
+		})
+		if err != nil {
+			return err
+		}
+		if opts.Preconditions != nil && opts.Preconditions.ResourceVersion != nil {
+			opts = withResourceVersion(opts, accessor(out).GetResourceVersion())
+		}
+	}
+	_, err := s.deleteObject(ctx, res, ri.Namespace, ri.Name, opts)
+	return err
+}
+
+// matchingBudgets returns the PodDisruptionBudgets in pod's namespace whose selector matches it (an empty
+// selector matches every pod, as in policy/v1).
+func (s *APIServer) matchingBudgets(pod *corev1.Pod) []*policyv1.PodDisruptionBudget {
 	pdbs := s.byGVR[policyv1.SchemeGroupVersion.WithResource("poddisruptionbudgets")]
 	items, _ := pdbs.cacher.List(pdbs.keys.Prefix(pod.Namespace), nil)
 	var matching []*policyv1.PodDisruptionBudget
 	for _, o := range items {
 		pdb := o.(*policyv1.PodDisruptionBudget)
 		sel, err := metav1.LabelSelectorAsSelector(pdb.Spec.Selector)
-		if err != nil || sel.Empty() || !sel.Matches(labels.Set(pod.Labels)) {
+		if err != nil || !sel.Matches(labels.Set(pod.Labels)) {
 			continue
 		}
 		matching = append(matching, pdb)
 	}
-	if len(matching) > 1 {
-		return apierrors.NewInternalError(fmt.Errorf("This pod has more than one PodDisruptionBudget, which the eviction subresource does not support."))
-	}
-	if len(matching) == 0 {
-		return nil
-	}
-	pdb := matching[0]
-	tooMany := func(msg string) error {
-		err := apierrors.NewTooManyRequests(msg, 10)
-		err.ErrStatus.Details.Causes = append(err.ErrStatus.Details.Causes, metav1.StatusCause{Type: "DisruptionBudget", Message: fmt.Sprintf("The disruption budget %s needs %d healthy pods and has %d currently", pdb.Name, pdb.Status.DesiredHealthy, pdb.Status.CurrentHealthy)})
+	return matching
+}
+
+// evictionTooManyRequests is the 429 of a budget the disruption controller has not processed yet.
+func evictionTooManyRequests(name string) error {
+	err := apierrors.NewTooManyRequests("Cannot evict pod as it would violate the pod's disruption budget.", 10)
+	err.ErrStatus.Details.Causes = append(err.ErrStatus.Details.Causes, metav1.StatusCause{Type: policyv1.DisruptionBudgetCause,
+		Message: fmt.Sprintf("The disruption budget %s is still being processed by the server.", name)})
+	return err
+}
+
+// maxDisruptedPodSize bounds status.disruptedPods: evictions stop while the controller has not confirmed as many.
+const maxDisruptedPodSize = 2000
+
+// checkDisruptionBudgets takes one disruption from pdb for pod (upstream's checkAndDecrement): it re-checks the
+// stored budget inside the status update, records the pod in status.disruptedPods, and refuses with 429 (or 403
+// for a corrupt budget) when no disruption is allowed. A dry run only checks.
+func (s *APIServer) checkDisruptionBudgets(ctx context.Context, pod *corev1.Pod, pdb *policyv1.PodDisruptionBudget, dryRun bool) error {
+	if err := checkBudget(pdb); err != nil || dryRun {
 		return err
 	}
-	if pdb.Status.ObservedGeneration < pdb.Generation {
-		return tooMany("Cannot evict pod as it would violate the pod's disruption budget.")
-	}
-	if pdb.Status.DisruptionsAllowed <= 0 {
-		return tooMany("Cannot evict pod as it would violate the pod's disruption budget.")
-	}
-	if dryRun {
-		return nil
-	}
-	// Take one disruption from the budget before deleting, as kube-apiserver does.
+	pdbs := s.byGVR[policyv1.SchemeGroupVersion.WithResource("poddisruptionbudgets")]
 	_, err := s.updateObject(ctx, pdbs, pdb.Namespace, pdb.Name, "status", writeOptions{manager: "kube-apiserver"}, func(cur runtime.Object) (runtime.Object, error) {
 		p := cur.(*policyv1.PodDisruptionBudget)
-		if p.Status.DisruptionsAllowed <= 0 {
-			return nil, tooMany("Cannot evict pod as it would violate the pod's disruption budget.")
+		if err := checkBudget(p); err != nil {
+			return nil, err
 		}
 		p.Status.DisruptionsAllowed--
+		if p.Status.DisruptionsAllowed == 0 {
+			setDisruptionAllowedCondition(p)
+		}
 		if p.Status.DisruptedPods == nil {
 			p.Status.DisruptedPods = map[string]metav1.Time{}
 		}
+		// Tells the disruption controller the pod is about to go, so that it stops counting it as healthy.
 		p.Status.DisruptedPods[pod.Name] = metav1.NewTime(s.clock.Now().Truncate(1e9))
 		return p, nil
 	})
 	return err
+}
+
+// checkBudget returns the error refusing an eviction under pdb, or nil if it allows one.
+func checkBudget(pdb *policyv1.PodDisruptionBudget) error {
+	if pdb.Status.ObservedGeneration < pdb.Generation {
+		return evictionTooManyRequests(pdb.Name)
+	}
+	forbidden := func(reason, msg string) error {
+		err := apierrors.NewForbidden(policyv1.Resource("poddisruptionbudget"), pdb.Name, errors.New(reason))
+		err.ErrStatus.Details.Causes = append(err.ErrStatus.Details.Causes, metav1.StatusCause{Type: policyv1.DisruptionBudgetCause,
+			Message: fmt.Sprintf("The disruption budget %s does not allow evicting pods currently: %s", pdb.Name, msg)})
+		return err
+	}
+	if pdb.Status.DisruptionsAllowed < 0 {
+		return forbidden("pdb disruptions allowed is negative", "pdb disruptions allowed is negative")
+	}
+	if len(pdb.Status.DisruptedPods) > maxDisruptedPodSize {
+		return forbidden("DisruptedPods map too big - too many evictions not confirmed by PDB controller", "too many pending evictions not confirmed by PDB controller")
+	}
+	if pdb.Status.DisruptionsAllowed > 0 {
+		return nil
+	}
+	err := apierrors.NewTooManyRequests("Cannot evict pod as it would violate the pod's disruption budget.", 0)
+	cond := apimeta.FindStatusCondition(pdb.Status.Conditions, policyv1.DisruptionAllowedCondition)
+	var msg string
+	switch {
+	case cond != nil && cond.Status == metav1.ConditionFalse && cond.Message != "" && cond.Reason == policyv1.SyncFailedReason:
+		msg = fmt.Sprintf("The disruption budget %s does not allow evicting pods currently because it failed sync: %s", pdb.Name, cond.Message)
+	case pdb.Status.CurrentHealthy <= pdb.Status.DesiredHealthy:
+		msg = fmt.Sprintf("The disruption budget %s needs %d healthy pods and has %d currently", pdb.Name, pdb.Status.DesiredHealthy, pdb.Status.CurrentHealthy)
+	case cond != nil && cond.Status == metav1.ConditionFalse && cond.Message != "":
+		msg = fmt.Sprintf("The disruption budget %s does not allow evicting pods currently (%s): %s", pdb.Name, cond.Reason, cond.Message)
+	default:
+		msg = fmt.Sprintf("The disruption budget %s does not allow evicting pods currently", pdb.Name)
+	}
+	err.ErrStatus.Details.Causes = append(err.ErrStatus.Details.Causes, metav1.StatusCause{Type: policyv1.DisruptionBudgetCause, Message: msg})
+	return err
+}
+
+// setDisruptionAllowedCondition sets pdb's DisruptionAllowed condition from status.disruptionsAllowed, as
+// upstream's pdbhelper.UpdateDisruptionAllowedCondition.
+func setDisruptionAllowedCondition(pdb *policyv1.PodDisruptionBudget) {
+	c := metav1.Condition{Type: policyv1.DisruptionAllowedCondition, Status: metav1.ConditionFalse,
+		Reason: policyv1.InsufficientPodsReason, ObservedGeneration: pdb.Status.ObservedGeneration}
+	if pdb.Status.DisruptionsAllowed > 0 {
+		c.Status, c.Reason = metav1.ConditionTrue, policyv1.SufficientPodsReason
+	}
+	apimeta.SetStatusCondition(&pdb.Status.Conditions, c)
 }
 
 // finalizeNamespace writes spec.finalizers and deletes the namespace once nothing holds it.

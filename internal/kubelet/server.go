@@ -16,11 +16,15 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 )
@@ -58,6 +62,8 @@ func (k *Kubelet) serve(ctx context.Context, ln net.Listener) error {
 	mux.HandleFunc("/attach/", k.serveStream("attach"))
 	mux.HandleFunc("/portForward/", k.serveStream("portForward"))
 	mux.HandleFunc("/pods", k.servePods)
+	// As the kubelet's /logs/: the node's /var/log, files and directory listings.
+	mux.Handle("/logs/", http.StripPrefix("/logs/", http.FileServer(http.Dir("/var/log/"))))
 	mux.HandleFunc("/stats/skiff", k.serveStats)
 	srv := &http.Server{
 		Handler: mux,
@@ -291,16 +297,24 @@ func proxyTo(w http.ResponseWriter, r *http.Request, u *url.URL) {
 	rp.ServeHTTP(w, r)
 }
 
-// servePods lists the pods this kubelet runs (debugging aid, as the kubelet's /pods).
+// servePods answers the kubelet's /pods: a v1 PodList of the pods bound to this node.
 func (k *Kubelet) servePods(w http.ResponseWriter, r *http.Request) {
-	k.mu.Lock()
-	names := make([]string, 0, len(k.byName))
-	for n := range k.byName {
-		names = append(names, n)
+	list := &corev1.PodList{TypeMeta: metav1.TypeMeta{Kind: "PodList", APIVersion: "v1"}, Items: []corev1.Pod{}}
+	if k.podLister != nil {
+		pods, err := k.podLister.List(labels.Everything())
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		sort.Slice(pods, func(i, j int) bool {
+			return pods[i].Namespace+"/"+pods[i].Name < pods[j].Namespace+"/"+pods[j].Name
+		})
+		for _, p := range pods {
+			list.Items = append(list.Items, *p)
+		}
 	}
-	k.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(names)
+	_ = json.NewEncoder(w).Encode(list)
 }
 
 // housekeeping removes leaked pod cgroups and forgets old finished pods, every 30 s.

@@ -10,6 +10,8 @@
 //	server.crt, server.key   the API server's serving certificate (1 year)
 //	<name>.crt, <name>.key   client certificates made by Bundle.ClientCert
 //	                         (admin, kubelet, controller-manager, ...; 1 year)
+//	sa.key                   the service-account token signing key
+//	                         (EnsureServiceAccountKey; created once, never renewed)
 //
 // All keys are ECDSA P-256, PEM encoded ("EC PRIVATE KEY"), mode 0600;
 // certificates are PEM, mode 0644. Every file is written atomically

@@ -513,3 +513,24 @@ func TestTokenKubeconfig(t *testing.T) {
 		t.Fatal("empty token accepted")
 	}
 }
+
+func TestEnsureServiceAccountKeyReused(t *testing.T) {
+	dir := t.TempDir()
+	k1, err := EnsureServiceAccountKey(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k2, err := EnsureServiceAccountKey(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !k1.Equal(k2) {
+		t.Fatal("second call made a new key; want the stored one reused")
+	}
+	if err := os.WriteFile(filepath.Join(dir, ServiceAccountKeyFile), []byte("junk"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := EnsureServiceAccountKey(dir); err == nil {
+		t.Fatal("corrupt key accepted")
+	}
+}

@@ -119,7 +119,7 @@ func Resources() []*Resource {
 			Status: true},
 		{GVR: gvr("", "v1", "replicationcontrollers"), Kind: "ReplicationController", Singular: "replicationcontroller", Namespaced: true, ShortNames: []string{"rc"}, Categories: []string{all},
 			New: func() runtime.Object { return &corev1.ReplicationController{} }, NewList: func() runtime.Object { return &corev1.ReplicationControllerList{} },
-			Status: true, Generation: true},
+			Status: true, Scale: true, Generation: true},
 
 		{GVR: gvr("apps", "v1", "deployments"), Kind: "Deployment", Singular: "deployment", Namespaced: true, ShortNames: []string{"deploy"}, Categories: []string{all},
 			New: func() runtime.Object { return &appsv1.Deployment{} }, NewList: func() runtime.Object { return &appsv1.DeploymentList{} },

@@ -19,6 +19,7 @@ import (
 
 	"github.com/skiff-sh/skiff/internal/apiserver"
 	"github.com/skiff-sh/skiff/internal/auth"
+	"github.com/skiff-sh/skiff/internal/auth/serviceaccount"
 	"github.com/skiff-sh/skiff/internal/openapi"
 	"github.com/skiff-sh/skiff/internal/pki"
 	"github.com/skiff-sh/skiff/internal/registry"
@@ -44,7 +45,10 @@ type Config struct {
 	ServiceCIDR                           string
 	ClusterCIDR                           string
 	TokenFile                             string
-	TLSSANs                               []string
+	// ServiceAccountIssuer is the iss of service-account tokens and their only API audience (kube-apiserver's
+	// --service-account-issuer); default https://kubernetes.default.svc.cluster.local.
+	ServiceAccountIssuer string
+	TLSSANs              []string
 	// AdvertiseAddress is the address other nodes reach this server at; empty picks the default route's.
 	AdvertiseAddress string
 	// Agent (the kubelet of this machine): DisableAgent turns it off; the other fields are its settings
@@ -80,6 +84,9 @@ func (c *Config) setDefaults() error {
 	}
 	if c.ClusterCIDR == "" {
 		c.ClusterCIDR = "10.42.0.0/16"
+	}
+	if c.ServiceAccountIssuer == "" {
+		c.ServiceAccountIssuer = "https://kubernetes.default.svc.cluster.local"
 	}
 	if c.Log == nil {
 		c.Log = slog.Default()
@@ -138,7 +145,14 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	roots := x509.NewCertPool()
 	roots.AddCert(bundle.CA)
-	authn := auth.Union(auth.NewX509(roots), tokens)
+	saKey, err := pki.EnsureServiceAccountKey(tlsDir)
+	if err != nil {
+		return fmt.Errorf("service-account key: %w", err)
+	}
+	saSigner, err := serviceaccount.NewSigner(saKey)
+	if err != nil {
+		return fmt.Errorf("service-account key: %w", err)
+	}
 
 	// Storage.
 	runCtx, cancel := context.WithCancel(context.Background())
@@ -171,8 +185,14 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	api, err := apiserver.New(apiserver.Config{
 		Store: store, ServiceCIDR: serviceNet, AdvertiseAddress: advertise, SecurePort: cfg.Port,
-		Log: log, OpenAPI: oapi, TokenAuthenticator: tokens,
+		Log: log, OpenAPI: oapi, TokenAuthenticator: tokens, APIAudiences: []string{cfg.ServiceAccountIssuer},
 	})
+	if err != nil {
+		return err
+	}
+	saAuthn := api.EnableServiceAccountTokens(saSigner, cfg.ServiceAccountIssuer)
+	authn := auth.Union(auth.NewX509(roots), tokens, saAuthn)
+	oidc, err := serviceaccount.OIDCHandler(cfg.ServiceAccountIssuer, "", net.JoinHostPort(advertise.String(), strconv.Itoa(cfg.Port)), saSigner)
 	if err != nil {
 		return err
 	}
@@ -189,6 +209,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if cfg.Profiling {
 		apiHandler = withProfiling(apiHandler)
 	}
+	apiHandler = withOIDCDiscovery(oidc, apiHandler)
 	handler := auth.Middleware(authn, auth.DefaultAnonymousPaths, auth.Impersonation(apiHandler))
 
 	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.BindAddress, strconv.Itoa(cfg.Port)))
@@ -402,4 +423,16 @@ func (l *lazyOpenAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	l.svc.ServeHTTP(w, r)
+}
+
+// withOIDCDiscovery serves the service-account issuer discovery documents (to authenticated users, as upstream's
+// system:service-account-issuer-discovery role grants them) and everything else from next.
+func withOIDCDiscovery(oidc, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == serviceaccount.OpenIDConfigPath || r.URL.Path == serviceaccount.JWKSPath {
+			oidc.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }

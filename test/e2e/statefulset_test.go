@@ -7,6 +7,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -111,7 +112,10 @@ func TestStatefulSetOnSimulatedNodes(t *testing.T) {
 			p.Labels["controller-revision-hash"] == "" {
 			t.Errorf("%s labels %v", name, p.Labels)
 		}
-		if v := p.Spec.Volumes; len(v) == 0 || v[len(v)-1].PersistentVolumeClaim == nil || v[len(v)-1].PersistentVolumeClaim.ClaimName != "www-"+name {
+		// The claim's volume is named after the template; the ServiceAccount admission plugin adds kube-api-access-*.
+		if v := p.Spec.Volumes; !slices.ContainsFunc(v, func(v corev1.Volume) bool {
+			return v.Name == "www" && v.PersistentVolumeClaim != nil && v.PersistentVolumeClaim.ClaimName == "www-"+name
+		}) {
 			t.Errorf("%s volumes %+v, want claim www-%s", name, v, name)
 		}
 		if i > 0 {

@@ -57,6 +57,8 @@ type Context struct {
 	Recorder func(component string) record.EventRecorder
 	// Log is the manager's logger; controllers add their name.
 	Log *slog.Logger
+	// RootCA is the PEM of the CA the manager's client config trusts for the API server (the cluster CA).
+	RootCA []byte
 }
 
 // ClockOrReal returns cc.Clock, or the real clock if it is nil.

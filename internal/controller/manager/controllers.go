@@ -4,6 +4,7 @@ import (
 	"github.com/skiff-sh/skiff/internal/controller/cronjob"
 	"github.com/skiff-sh/skiff/internal/controller/daemonset"
 	"github.com/skiff-sh/skiff/internal/controller/deployment"
+	"github.com/skiff-sh/skiff/internal/controller/disruption"
 	"github.com/skiff-sh/skiff/internal/controller/endpoints"
 	"github.com/skiff-sh/skiff/internal/controller/endpointslice"
 	"github.com/skiff-sh/skiff/internal/controller/garbagecollector"
@@ -12,6 +13,9 @@ import (
 	"github.com/skiff-sh/skiff/internal/controller/nodelifecycle"
 	"github.com/skiff-sh/skiff/internal/controller/podgc"
 	"github.com/skiff-sh/skiff/internal/controller/replicaset"
+	"github.com/skiff-sh/skiff/internal/controller/replication"
+	"github.com/skiff-sh/skiff/internal/controller/resourcequota"
+	"github.com/skiff-sh/skiff/internal/controller/rootcacertpublisher"
 	"github.com/skiff-sh/skiff/internal/controller/serviceaccount"
 	"github.com/skiff-sh/skiff/internal/controller/servicelb"
 	"github.com/skiff-sh/skiff/internal/controller/statefulset"
@@ -23,8 +27,10 @@ import (
 var Controllers = []Registration{
 	{Name: namespace.Name, Workers: 10, New: namespace.New},
 	{Name: serviceaccount.Name, Workers: 1, New: serviceaccount.New},
+	{Name: rootcacertpublisher.Name, Workers: 1, New: rootcacertpublisher.New},
 	{Name: garbagecollector.Name, Workers: 20, New: garbagecollector.New},
 	{Name: replicaset.Name, Workers: 5, New: replicaset.New},
+	{Name: replication.Name, Workers: 5, New: replication.New},
 	{Name: deployment.Name, Workers: 5, New: deployment.New},
 	{Name: job.Name, Workers: 5, New: job.New},
 	{Name: cronjob.Name, Workers: 5, New: cronjob.New},
@@ -34,5 +40,7 @@ var Controllers = []Registration{
 	{Name: endpointslice.Name, Workers: 5, New: endpointslice.New},
 	{Name: endpoints.Name, Workers: 5, New: endpoints.New},
 	{Name: podgc.Name, Workers: 1, New: podgc.New},
+	{Name: resourcequota.Name, Workers: 5, New: resourcequota.New},
+	{Name: disruption.Name, Workers: 1, New: disruption.New},
 	{Name: servicelb.Name, Workers: 1, New: servicelb.New},
 }

@@ -125,6 +125,7 @@ type manager struct {
 	client   kubernetes.Interface
 	metadata metadata.Interface
 	lock     resourcelock.Interface
+	rootCA   []byte // the cluster CA PEM from the client config, for controller.Context.RootCA
 }
 
 func newManager(rc *rest.Config, opts Options) (*manager, error) {
@@ -152,7 +153,13 @@ func newManager(rc *rest.Config, opts Options) (*manager, error) {
 		Client:     leClient.CoordinationV1(),
 		LockConfig: resourcelock.ResourceLockConfig{Identity: opts.Identity},
 	}
-	return &manager{opts: opts, client: client, metadata: md, lock: lock}, nil
+	rootCA := rc.CAData
+	if len(rootCA) == 0 && rc.CAFile != "" {
+		if rootCA, err = os.ReadFile(rc.CAFile); err != nil {
+			return nil, fmt.Errorf("manager: root CA: %w", err)
+		}
+	}
+	return &manager{opts: opts, client: client, metadata: md, lock: lock, rootCA: rootCA}, nil
 }
 
 // campaign waits for the lease, runs the controllers while it is held and returns when ctx ends or the lease is
@@ -237,7 +244,8 @@ func (m *manager) runControllers(ctx context.Context) error {
 		Recorder: func(component string) record.EventRecorder {
 			return broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: component})
 		},
-		Log: log,
+		Log:    log,
+		RootCA: m.rootCA,
 	}
 	type built struct {
 		reg Registration

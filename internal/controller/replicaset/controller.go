@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 
 	"github.com/skiff-sh/skiff/internal/clock"
@@ -15,9 +16,9 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
-	appslisters "k8s.io/client-go/listers/apps/v1"
 	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
@@ -41,21 +42,24 @@ const eventSource = "replicaset-controller"
 
 var controllerKind = appsv1.SchemeGroupVersion.WithKind("ReplicaSet")
 
-// Controller keeps the pods of every ReplicaSet at its desired count. It is the thin shell around Reconcile and
-// CalculateStatus: informers enqueue keys, workers sync one key at a time.
+// Controller keeps the pods of every owner (ReplicaSet, or another kind seen as one through Config.Owners) at its
+// desired count. It is the thin shell around Reconcile and CalculateStatus: informers enqueue keys, workers sync
+// one key at a time.
 type Controller struct {
+	name     string
 	client   kubernetes.Interface
 	recorder record.EventRecorder
 	clock    clock.Clock
 	log      *slog.Logger
 
-	rsLister  appslisters.ReplicaSetLister
+	owners    Owners
+	kind      schema.GroupVersionKind
 	podLister corelisters.PodLister
 	synced    []cache.InformerSynced
 
 	queue        workqueue.TypedRateLimitingInterface[string]
 	expectations *controllerutil.Expectations
-	// rsEvents and pods are the handlers of the ReplicaSet and Pod informers.
+	// rsEvents and pods are the handlers of the owner and Pod informers.
 	rsEvents cache.ResourceEventHandlerFuncs
 	pods     *controllerutil.PodOwnerHandler[*appsv1.ReplicaSet]
 }
@@ -69,23 +73,32 @@ func New(cc controller.Context) (controller.Controller, error) {
 }
 
 func newController(cc controller.Context) (*Controller, error) {
+	return NewFor(cc, Config{Name: Name, EventSource: eventSource, Owners: newReplicaSets(cc)})
+}
+
+// NewFor builds the shell over cfg.Owners, as New does for ReplicaSets: it registers handlers on the owners'
+// informer and on the Pod informer of cc.Informers and starts nothing.
+func NewFor(cc controller.Context, cfg Config) (*Controller, error) {
 	clk := cc.ClockOrReal()
-	rsInf := cc.Informers.Apps().V1().ReplicaSets()
 	podInf := cc.Informers.Core().V1().Pods()
 	c := &Controller{
+		name:         cfg.Name,
 		client:       cc.Client,
-		recorder:     cc.Recorder(eventSource),
+		recorder:     cc.Recorder(cfg.EventSource),
 		clock:        clk,
-		log:          cc.LogOrDefault().With("controller", Name),
-		rsLister:     rsInf.Lister(),
+		log:          cc.LogOrDefault().With("controller", cfg.Name),
+		owners:       cfg.Owners,
+		kind:         cfg.Owners.Kind(),
 		podLister:    podInf.Lister(),
-		queue:        controller.NewQueue[string](Name),
+		queue:        controller.NewQueue[string](cfg.Name),
 		expectations: controllerutil.NewExpectations(clk),
 	}
 	c.pods = &controllerutil.PodOwnerHandler[*appsv1.ReplicaSet]{
 		Queue: c.queue,
 		Resolve: func(ns string, ref *metav1.OwnerReference) (*appsv1.ReplicaSet, bool) {
-			return controllerutil.ResolveControllerRef(ref, controllerKind, c.rsLister.ReplicaSets(ns).Get)
+			return controllerutil.ResolveControllerRef(ref, c.kind, func(name string) (*appsv1.ReplicaSet, error) {
+				return c.owners.Get(ns, name)
+			})
 		},
 		Matching:           c.matching,
 		SameRef:            equalRefs,
@@ -94,10 +107,10 @@ func newController(cc controller.Context) (*Controller, error) {
 		Deletions:          c.expectations,
 		DeleteOldOnRelabel: true,
 	}
-	c.rsEvents = controllerutil.EnqueueHandler[*appsv1.ReplicaSet](c.queue, c.expectations.Delete)
+	c.rsEvents = controllerutil.EnqueueHandler[metav1.Object](c.queue, c.expectations.Delete)
 	var err error
 	c.synced, err = controller.AddHandlers(
-		controller.Handler{What: "replicaset", Informer: rsInf.Informer(), Handler: c.rsEvents},
+		controller.Handler{What: strings.ToLower(c.kind.Kind), Informer: cfg.Owners.Informer(), Handler: c.rsEvents},
 		controller.Handler{What: "pod", Informer: podInf.Informer(), Handler: c.pods.Funcs()},
 	)
 	if err != nil {
@@ -107,17 +120,17 @@ func newController(cc controller.Context) (*Controller, error) {
 }
 
 // Name implements controller.Controller.
-func (c *Controller) Name() string { return Name }
+func (c *Controller) Name() string { return c.name }
 
 // Run implements controller.Controller: it waits for the caches, then syncs keys with workers goroutines until ctx
 // ends.
 func (c *Controller) Run(ctx context.Context, workers int) error {
-	return controller.RunQueue(ctx, Name, c.log, c.queue, c.synced, workers, c.sync)
+	return controller.RunQueue(ctx, c.name, c.log, c.queue, c.synced, workers, c.sync)
 }
 
-// matching returns the ReplicaSets whose selector matches pod's labels (candidates to adopt an orphan).
+// matching returns the owners whose selector matches pod's labels (candidates to adopt an orphan).
 func (c *Controller) matching(pod *corev1.Pod) []*appsv1.ReplicaSet {
-	all, err := c.rsLister.ReplicaSets(pod.Namespace).List(labels.Everything())
+	all, err := c.owners.List(pod.Namespace)
 	if err != nil {
 		return nil
 	}
@@ -131,6 +144,12 @@ func equalRefs(a, b *metav1.OwnerReference) bool {
 	return a.UID == b.UID && a.Name == b.Name && a.Kind == b.Kind && a.APIVersion == b.APIVersion
 }
 
+// Sync is one sync of the owner named by key (namespace/name), as a worker runs it; for the controllers built
+// with NewFor, whose tests drive it directly.
+func (c *Controller) Sync(ctx context.Context, key string) (controller.Result, error) {
+	return c.sync(ctx, key)
+}
+
 // sync brings the ReplicaSet named by key (namespace/name) to its desired state once; see the package
 // documentation. Errors follow the controller package's retry contract.
 func (c *Controller) sync(ctx context.Context, key string) (controller.Result, error) {
@@ -138,7 +157,7 @@ func (c *Controller) sync(ctx context.Context, key string) (controller.Result, e
 	if err != nil {
 		return controller.Result{}, controller.Terminal(err)
 	}
-	rs, err := c.rsLister.ReplicaSets(ns).Get(name)
+	rs, err := c.owners.Get(ns, name)
 	if apierrors.IsNotFound(err) {
 		c.expectations.Delete(key)
 		return controller.Result{}, nil
@@ -181,9 +200,9 @@ func (c *Controller) sync(ctx context.Context, key string) (controller.Result, e
 }
 
 func (c *Controller) claimPods(ctx context.Context, rs *appsv1.ReplicaSet, sel labels.Selector, pods []*corev1.Pod) ([]*corev1.Pod, error) {
-	return controllerutil.ClaimObjects(ctx, rs, controllerKind, sel, pods, nil, controllerutil.ClaimIO[*corev1.Pod]{
+	return controllerutil.ClaimObjects(ctx, rs, c.kind, sel, pods, nil, controllerutil.ClaimIO[*corev1.Pod]{
 		CanAdopt: controllerutil.RecheckOwner(rs.UID, func(ctx context.Context) (metav1.Object, error) {
-			return c.client.AppsV1().ReplicaSets(rs.Namespace).Get(ctx, rs.Name, metav1.GetOptions{})
+			return c.owners.GetLive(ctx, rs.Namespace, rs.Name)
 		}),
 		Patch: func(ctx context.Context, pod *corev1.Pod, patch []byte) error {
 			_, err := c.client.CoreV1().Pods(pod.Namespace).Patch(ctx, pod.Name, types.StrategicMergePatchType, patch, metav1.PatchOptions{})
@@ -192,13 +211,13 @@ func (c *Controller) claimPods(ctx context.Context, rs *appsv1.ReplicaSet, sel l
 	})
 }
 
-// related returns the active pods of every ReplicaSet that has the same controller as rs.
+// related returns the active pods of every owner that has the same controller as rs.
 func (c *Controller) related(rs *appsv1.ReplicaSet) []*corev1.Pod {
 	ref := metav1.GetControllerOfNoCopy(rs)
 	if ref == nil {
 		return nil
 	}
-	siblings, err := c.rsLister.ReplicaSets(rs.Namespace).List(labels.Everything())
+	siblings, err := c.owners.List(rs.Namespace)
 	if err != nil {
 		return nil
 	}
@@ -237,7 +256,7 @@ func (c *Controller) manage(ctx context.Context, key string, rs *appsv1.ReplicaS
 	switch {
 	case plan.Create > 0:
 		c.expectations.ExpectCreations(key, plan.Create)
-		ref := controllerutil.NewControllerRef(rs, controllerKind)
+		ref := controllerutil.NewControllerRef(rs, c.kind)
 		created, err := controllerutil.SlowStartBatch(plan.Create, 1, func() error {
 			return c.createPod(ctx, rs, ref)
 		})
@@ -285,10 +304,10 @@ func (c *Controller) createPod(ctx context.Context, rs *appsv1.ReplicaSet, ref *
 			// Every create would fail the same way; the namespace is going away.
 			return nil
 		}
-		c.recorder.Eventf(rs, corev1.EventTypeWarning, EventFailedCreate, "Error creating: %v", err)
+		c.recorder.Eventf(c.owners.EventObject(rs), corev1.EventTypeWarning, EventFailedCreate, "Error creating: %v", err)
 		return err
 	}
-	c.recorder.Eventf(rs, corev1.EventTypeNormal, EventSuccessfulCreate, "Created pod: %v", created.Name)
+	c.recorder.Eventf(c.owners.EventObject(rs), corev1.EventTypeNormal, EventSuccessfulCreate, "Created pod: %v", created.Name)
 	return nil
 }
 
@@ -298,10 +317,10 @@ func (c *Controller) deletePodNow(ctx context.Context, rs *appsv1.ReplicaSet, po
 		if apierrors.IsNotFound(err) {
 			return err
 		}
-		c.recorder.Eventf(rs, corev1.EventTypeWarning, EventFailedDelete, "Error deleting: %v", err)
+		c.recorder.Eventf(c.owners.EventObject(rs), corev1.EventTypeWarning, EventFailedDelete, "Error deleting: %v", err)
 		return fmt.Errorf("unable to delete pods: %w", err)
 	}
-	c.recorder.Eventf(rs, corev1.EventTypeNormal, EventSuccessfulDelete, "Deleted pod: %v", pod.Name)
+	c.recorder.Eventf(c.owners.EventObject(rs), corev1.EventTypeNormal, EventSuccessfulDelete, "Deleted pod: %v", pod.Name)
 	return nil
 }
 
@@ -311,14 +330,14 @@ func (c *Controller) writeStatus(ctx context.Context, rs *appsv1.ReplicaSet, st 
 	cur := rs.DeepCopy()
 	for attempt := 0; ; attempt++ {
 		cur.Status = st
-		updated, err := c.client.AppsV1().ReplicaSets(cur.Namespace).UpdateStatus(ctx, cur, metav1.UpdateOptions{})
+		updated, err := c.owners.UpdateStatus(ctx, cur)
 		if err == nil {
 			return updated, nil
 		}
 		if attempt >= 1 {
 			return nil, fmt.Errorf("update status: %w", err)
 		}
-		if cur, err = c.client.AppsV1().ReplicaSets(rs.Namespace).Get(ctx, rs.Name, metav1.GetOptions{}); err != nil {
+		if cur, err = c.owners.GetLive(ctx, rs.Namespace, rs.Name); err != nil {
 			return nil, fmt.Errorf("update status: %w", err)
 		}
 	}

@@ -18,7 +18,12 @@
 // # Shell
 //
 // Controller watches ReplicaSets and Pods through a shared informer factory
-// and queues ReplicaSet keys (namespace/name) only. sync(key):
+// and queues ReplicaSet keys (namespace/name) only. It reads and writes its
+// owners through the Owners interface only, so that NewFor(cc, Config) runs
+// the same shell over another kind converted to ReplicaSets at that boundary
+// (upstream's conversion adapter; package replication does so for
+// ReplicationControllers, with its own name, event source and owner-reference
+// kind); Sync(ctx, key) exposes one sync to those controllers' tests. sync(key):
 //
 //  1. reads the ReplicaSet from the cache; NotFound means done;
 //  2. claims pods: owned pods that still match stay, owned pods that stop

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -137,11 +138,43 @@ func (w *podWorker) prepareVolume(ctx context.Context, pod *corev1.Pod, v corev1
 	return dir, os.MkdirAll(dir, 0o777)
 }
 
-// serviceAccountToken asks the API for a bound token; an empty token when it cannot.
+// tokenKey identifies one projected service-account token of a pod.
+type tokenKey struct {
+	serviceAccount, audience string
+	expirationSeconds        int64
+}
+
+// cachedToken is a token the kubelet was issued and when it must ask for a new one.
+type cachedToken struct {
+	token     []byte
+	refreshAt time.Time
+}
+
+// tokenRefreshAt is when the kubelet's token manager replaces a token issued at issued and expiring at expires:
+// after 80% of its lifetime, or 24 hours, whichever comes first (upstream's requiresRefresh).
+func tokenRefreshAt(issued, expires time.Time) time.Time {
+	at := issued.Add(expires.Sub(issued) * 8 / 10)
+	if max := issued.Add(24 * time.Hour); at.After(max) {
+		at = max
+	}
+	return at
+}
+
+// serviceAccountToken returns a bound token for the projection: the one issued before until it is due for
+// refresh (tokenRefreshAt), else a new one from the API; the previous one, or an empty token, when that fails.
 func (w *podWorker) serviceAccountToken(ctx context.Context, pod *corev1.Pod, src *corev1.ServiceAccountTokenProjection) []byte {
 	sa := pod.Spec.ServiceAccountName
 	if sa == "" {
 		sa = "default"
+	}
+	key := tokenKey{serviceAccount: sa, audience: src.Audience}
+	if src.ExpirationSeconds != nil {
+		key.expirationSeconds = *src.ExpirationSeconds
+	}
+	now := w.k.clock.Now()
+	cached, ok := w.tokens[key]
+	if ok && now.Before(cached.refreshAt) {
+		return cached.token
 	}
 	req := &authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{
 		Audiences: nil, ExpirationSeconds: src.ExpirationSeconds,
@@ -152,9 +185,14 @@ func (w *podWorker) serviceAccountToken(ctx context.Context, pod *corev1.Pod, sr
 	}
 	out, err := w.k.cs.CoreV1().ServiceAccounts(pod.Namespace).CreateToken(ctx, sa, req, metav1.CreateOptions{})
 	if err != nil {
-		return nil
+		return cached.token
 	}
-	return []byte(out.Status.Token)
+	if w.tokens == nil {
+		w.tokens = map[tokenKey]cachedToken{}
+	}
+	tok := []byte(out.Status.Token)
+	w.tokens[key] = cachedToken{token: tok, refreshAt: tokenRefreshAt(now, out.Status.ExpirationTimestamp.Time)}
+	return tok
 }
 
 type fileContent struct {

@@ -40,6 +40,7 @@ type podWorker struct {
 	lastPod      *corev1.Pod
 	pulled       map[string]bool
 	messages     map[string]string // termination messages by container ID
+	tokens       map[tokenKey]cachedToken
 }
 
 func (w *podWorker) kick() {

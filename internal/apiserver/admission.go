@@ -50,6 +50,9 @@ func (s *APIServer) admitCreate(ctx context.Context, res *resource, obj runtime.
 		if err := s.admitServiceAccount(ctx, o); err != nil {
 			return err
 		}
+		if err := s.admitRuntimeClass(ctx, o); err != nil {
+			return err
+		}
 		admitPod(o)
 		return admitPodPriority(o, s.priorityClassLookup(ctx, false))
 	case *schedulingv1.PriorityClass:

@@ -250,14 +250,24 @@ func TestGenerationStatusAndOptimisticConcurrency(t *testing.T) {
 	if g := patch(`{"spec":{"replicas":3}}`)["generation"].(float64); g != 2 {
 		t.Fatalf("generation after spec patch = %v, want 2", g)
 	}
-	// Status writes go through /status only, and do not bump the generation.
-	r = ts.do("PATCH", "/apis/apps/v1/namespaces/default/deployments/web/status", "application/merge-patch+json", "", []byte(`{"status":{"replicas":2},"spec":{"replicas":9}}`))
+	// A Deployment's annotations are copied to its ReplicaSets: changing them bumps the generation too.
+	if g := patch(`{"metadata":{"annotations":{"note":"v2"}}}`)["generation"].(float64); g != 3 {
+		t.Fatalf("generation after annotation patch = %v, want 3", g)
+	}
+	// Status writes go through /status only, keep annotations (the deployment controller's revision), and do not
+	// bump the generation.
+	r = ts.do("PATCH", "/apis/apps/v1/namespaces/default/deployments/web/status", "application/merge-patch+json", "", []byte(`{"metadata":{"annotations":{"deployment.kubernetes.io/revision":"1"}},"status":{"replicas":2},"spec":{"replicas":9}}`))
 	if r.code != 200 {
 		t.Fatalf("status patch: %d %s", r.code, r.body)
 	}
+	d = nil
 	_ = json.Unmarshal(r.body, &d)
+	md = d["metadata"].(map[string]any)
 	if d["spec"].(map[string]any)["replicas"].(float64) != 3 || d["status"].(map[string]any)["replicas"].(float64) != 2 {
 		t.Fatalf("status write changed spec or lost status: spec=%v status=%v", d["spec"], d["status"])
+	}
+	if md["generation"].(float64) != 3 || md["annotations"].(map[string]any)["deployment.kubernetes.io/revision"] != "1" {
+		t.Fatalf("status write with an annotation: metadata %v", md)
 	}
 	// The scale subresource is an autoscaling/v1 Scale.
 	r = ts.do("GET", "/apis/apps/v1/namespaces/default/deployments/web/scale", "", "", nil)

@@ -17,6 +17,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/httpstream/wsstream"
 )
 
 // Node proxy: pods/log, pods/exec, pods/attach and pods/portforward are served by the kubelet of the pod's node.
@@ -182,6 +183,10 @@ func (np *nodeProxy) serve(w http.ResponseWriter, r *http.Request, ri requestInf
 		}
 	}
 	target := &url.URL{Scheme: "https", Host: net.JoinHostPort(host, strconv.Itoa(port)), Path: path, RawQuery: out.Encode()}
+	if kind == "containerLogs" && wsstream.IsWebSocketRequest(r) {
+		np.serveLogsWebSocket(w, r, target, pod.Spec.NodeName, gr, ri.Name)
+		return true
+	}
 	rp := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.Out.URL = target
@@ -199,15 +204,7 @@ func (np *nodeProxy) serve(w http.ResponseWriter, r *http.Request, ri requestInf
 			// The kubelet answers errors in text; clients expect a Status.
 			b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 			resp.Body.Close()
-			msg := strings.TrimSpace(string(b))
-			st := &metav1.Status{TypeMeta: metav1.TypeMeta{Kind: "Status", APIVersion: "v1"}, Status: metav1.StatusFailure,
-				Message: msg, Code: int32(resp.StatusCode), Reason: metav1.StatusReasonBadRequest}
-			if resp.StatusCode == http.StatusNotFound {
-				st.Reason = metav1.StatusReasonNotFound
-			} else if resp.StatusCode >= 500 {
-				st.Reason = metav1.StatusReasonInternalError
-			}
-			body, _ := json.Marshal(st)
+			body, _ := json.Marshal(kubeletErrorStatus(resp.StatusCode, b))
 			resp.Body = io.NopCloser(bytes.NewReader(body))
 			resp.ContentLength = int64(len(body))
 			resp.Header.Set("Content-Length", strconv.Itoa(len(body)))
@@ -256,4 +253,40 @@ func kubeletAddress(n *corev1.Node) (string, int) {
 		}
 	}
 	return "", port
+}
+
+// kubeletErrorStatus is the Status for a kubelet's error answer (which is plain text).
+func kubeletErrorStatus(code int, body []byte) *metav1.Status {
+	st := &metav1.Status{TypeMeta: metav1.TypeMeta{Kind: "Status", APIVersion: "v1"}, Status: metav1.StatusFailure,
+		Message: strings.TrimSpace(string(body)), Code: int32(code), Reason: metav1.StatusReasonBadRequest}
+	if code == http.StatusNotFound {
+		st.Reason = metav1.StatusReasonNotFound
+	} else if code >= 500 {
+		st.Reason = metav1.StatusReasonInternalError
+	}
+	return st
+}
+
+// serveLogsWebSocket streams a container's log over a WebSocket (protocols binary.k8s.io and base64.binary.k8s.io),
+// as kube-apiserver's log endpoint does for a WebSocket request; a kubelet error is answered as a Status before the
+// upgrade.
+func (np *nodeProxy) serveLogsWebSocket(w http.ResponseWriter, r *http.Request, target *url.URL, node string, gr schema.GroupResource, name string) {
+	s := np.s
+	req, err := http.NewRequestWithContext(r.Context(), http.MethodGet, target.String(), nil)
+	if err != nil {
+		s.writeError(w, r, err, gr, name)
+		return
+	}
+	resp, err := np.transport.RoundTrip(req)
+	if err != nil {
+		s.writeError(w, r, apierrors.NewServiceUnavailable(fmt.Sprintf("error trying to reach the kubelet of node %s: %v", node, err)), gr, name)
+		return
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		s.writeError(w, r, &apierrors.StatusError{ErrStatus: *kubeletErrorStatus(resp.StatusCode, b)}, gr, name)
+		return
+	}
+	_ = wsstream.NewReader(resp.Body, true, wsstream.NewDefaultReaderProtocols()).Copy(w, r)
 }

@@ -677,6 +677,10 @@ func (s *APIServer) updateObject(ctx context.Context, res *resource, ns, name, s
 			nm.SetDeletionGracePeriodSeconds(om.GetDeletionGracePeriodSeconds())
 		}
 		nm.SetGeneration(om.GetGeneration())
+		if sub == "delete" && om.GetDeletionTimestamp() == nil && nm.GetDeletionTimestamp() != nil && om.GetGeneration() > 0 {
+			// Marking an object for deletion bumps its generation, as kube-apiserver's BeforeDelete/markAsDeleting.
+			nm.SetGeneration(om.GetGeneration() + 1)
+		}
 		nm.SetResourceVersion(om.GetResourceVersion())
 		nm.SetSelfLink("")
 		switch sub {
@@ -687,7 +691,7 @@ func (s *APIServer) updateObject(ctx context.Context, res *resource, ns, name, s
 			prepareStatusUpdate(newObj, cur, s.clock.Now())
 		}
 		defaults.Apply(newObj)
-		if res.Generation && sub == "" && om.GetDeletionTimestamp() == nil && specChanged(newObj, cur) {
+		if res.Generation && sub == "" && om.GetDeletionTimestamp() == nil && generationChanged(newObj, cur) {
 			nm.SetGeneration(om.GetGeneration() + 1)
 		}
 		if err := s.admitUpdate(ctx, res, newObj, cur); err != nil {

@@ -2,6 +2,7 @@ package apiserver
 
 import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"maps"
 	"reflect"
 	goruntime "runtime"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/skiff-sh/skiff/internal/registry"
 	"github.com/skiff-sh/skiff/internal/storage"
+	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -24,6 +26,18 @@ func specChanged(obj, old runtime.Object) bool {
 		return true
 	}
 	return registry.SpecChanged(obj, old)
+}
+
+// generationChanged says whether an update through the main resource bumps metadata.generation: a spec change, or
+// for a Deployment also an annotation change (its annotations are copied to its ReplicaSets, so kube-apiserver's
+// deployment strategy counts them as intent).
+func generationChanged(obj, old runtime.Object) bool {
+	if d, ok := obj.(*appsv1.Deployment); ok {
+		if od, ok := old.(*appsv1.Deployment); ok && !maps.Equal(d.Annotations, od.Annotations) {
+			return true
+		}
+	}
+	return specChanged(obj, old)
 }
 
 func fieldsOneTermSelector(k, v string) (fields.Selector, error) {

@@ -171,8 +171,20 @@ type syncPlan struct {
 	Waiting        map[string]waiting
 	// RequeueAfter asks for another sync after this long (back-off expiring); 0 means none needed.
 	RequeueAfter time.Duration
-	// Failed is set when the pod can never run again (restartPolicy Never and a failed init container).
-	Failed bool
+	// Failed is set when the pod can never run again (restartPolicy Never and a failed init container, or its
+	// activeDeadlineSeconds passed); FailReason and FailMessage are the pod status's reason and message.
+	Failed                  bool
+	FailReason, FailMessage string
+}
+
+// activeDeadline reports whether the pod has been active on the node (since status.startTime) for its
+// activeDeadlineSeconds, or else how long until it will have.
+func activeDeadline(pod *corev1.Pod, now time.Time) (exceeded bool, left time.Duration) {
+	if pod.Spec.ActiveDeadlineSeconds == nil || pod.Status.StartTime == nil {
+		return false, 0
+	}
+	left = pod.Status.StartTime.Add(time.Duration(*pod.Spec.ActiveDeadlineSeconds) * time.Second).Sub(now)
+	return left <= 0, left
 }
 
 func shouldRestart(policy corev1.RestartPolicy, c *observedContainer) bool {
@@ -219,8 +231,30 @@ func isSidecar(c corev1.Container) bool {
 	return c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways
 }
 
-// plan computes the actions that bring the runtime towards the pod's spec.
+// plan computes the actions that bring the runtime towards the pod's spec. A pod past its activeDeadlineSeconds is
+// stopped and failed (the kubelet's activeDeadlineHandler), whatever its restartPolicy.
 func plan(in syncInput) syncPlan {
+	if in.Pod.DeletionTimestamp == nil {
+		exceeded, left := activeDeadline(in.Pod, in.Now)
+		if exceeded {
+			obs, sb := &in.Observed, in.Observed.sandbox()
+			return syncPlan{
+				Waiting: map[string]waiting{}, Failed: true, FailReason: "DeadlineExceeded",
+				FailMessage: "Pod was active on the node longer than the specified deadline",
+				KillPod:     len(obs.running()) > 0 || (sb != nil && sb.Ready),
+			}
+		}
+		p := planRuntime(in)
+		if left > 0 && (p.RequeueAfter == 0 || left < p.RequeueAfter) {
+			p.RequeueAfter = left
+		}
+		return p
+	}
+	return planRuntime(in)
+}
+
+// planRuntime is plan for a pod within its deadline.
+func planRuntime(in syncInput) syncPlan {
 	pod, obs := in.Pod, &in.Observed
 	p := syncPlan{Waiting: map[string]waiting{}}
 	sb := obs.sandbox()
@@ -230,7 +264,7 @@ func plan(in syncInput) syncPlan {
 		return p
 	}
 	if initFailedForGood(pod, obs) {
-		p.Failed = true
+		p.Failed, p.FailMessage = true, "init container failed and the pod's restartPolicy is Never"
 		p.KillPod = len(obs.running()) > 0 || (sb != nil && sb.Ready)
 		return p
 	}

@@ -57,6 +57,12 @@ func itoa(u uint32) string { return strconv.FormatUint(uint64(u), 10) }
 func TestPlan(t *testing.T) {
 	deleting := testPod(corev1.RestartPolicyAlways, "app")
 	deleting.DeletionTimestamp = &metav1.Time{Time: t0}
+	deadline := func(startedAgo time.Duration, seconds int64) *corev1.Pod {
+		p := testPod(corev1.RestartPolicyAlways, "a")
+		p.Spec.ActiveDeadlineSeconds = &seconds
+		p.Status.StartTime = &metav1.Time{Time: t0.Add(-startedAgo)}
+		return p
+	}
 	tests := []struct {
 		name      string
 		pod       *corev1.Pod
@@ -114,6 +120,12 @@ func TestPlan(t *testing.T) {
 		{name: "dead sandbox replaced, attempt+1, containers restart", pod: testPod(corev1.RestartPolicyAlways, "a"),
 			obs:           observedPod{Sandboxes: []observedSandbox{{ID: "sb1", Attempt: 0, CreatedAt: t0}}, Containers: []observedContainer{exited("c1", "a", 0, 137, t0)}},
 			createSandbox: true, killPod: true, start: []string{"a#1"}},
+		{name: "within activeDeadlineSeconds: requeue at the deadline", pod: deadline(3*time.Second, 5),
+			obs:     observedPod{Sandboxes: []observedSandbox{sandbox("sb1", true)}, Containers: []observedContainer{running("c1", "a", 0)}},
+			requeue: 2 * time.Second},
+		{name: "past activeDeadlineSeconds: killed and failed", pod: deadline(6*time.Second, 5),
+			obs:    observedPod{Sandboxes: []observedSandbox{sandbox("sb1", true)}, Containers: []observedContainer{running("c1", "a", 0)}},
+			failed: true, killPod: true},
 		{name: "deletion kills and finalizes", pod: deleting,
 			obs:     observedPod{Sandboxes: []observedSandbox{sandbox("sb1", true)}, Containers: []observedContainer{running("c1", "app", 0)}},
 			killPod: true, finalize: true},
@@ -299,5 +311,16 @@ func TestCNIConfig(t *testing.T) {
 		if !strings.Contains(s, want) {
 			t.Errorf("conflist lacks %s:\n%s", want, s)
 		}
+	}
+}
+
+func TestPlanActiveDeadlineReason(t *testing.T) {
+	pod := testPod(corev1.RestartPolicyAlways, "a")
+	five := int64(5)
+	pod.Spec.ActiveDeadlineSeconds = &five
+	pod.Status.StartTime = &metav1.Time{Time: t0.Add(-5 * time.Second)}
+	p := plan(syncInput{Pod: pod, Now: t0})
+	if !p.Failed || p.FailReason != "DeadlineExceeded" || p.FailMessage != "Pod was active on the node longer than the specified deadline" {
+		t.Fatalf("plan = %+v", p)
 	}
 }

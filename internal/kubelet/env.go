@@ -3,12 +3,16 @@ package kubelet
 import (
 	"fmt"
 	"math"
+	"net"
+	"sort"
 	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 )
 
 // envVar is one resolved variable.
@@ -54,8 +58,12 @@ func (k *Kubelet) containerEnv(pod *corev1.Pod, c *corev1.Container, podIP strin
 			}
 		}
 	}
+	svcEnv := k.serviceEnv(pod)
 	vars := func() map[string]string {
 		m := map[string]string{}
+		for _, e := range svcEnv {
+			m[e.Name] = e.Value
+		}
 		for _, e := range out {
 			m[e.Name] = e.Value
 		}
@@ -74,7 +82,81 @@ func (k *Kubelet) containerEnv(pod *corev1.Pod, c *corev1.Container, podIP strin
 			set(e.Name, v)
 		}
 	}
+	// The service variables the container did not define itself come last, as the kubelet adds them.
+	for _, e := range svcEnv {
+		if _, ok := index[e.Name]; !ok {
+			set(e.Name, e.Value)
+		}
+	}
 	return out, nil
+}
+
+// serviceEnv is the Docker-links style variables of the services a pod sees, as the kubelet's
+// getServiceEnvVarMap/envvars.FromServices: the `kubernetes` service of the default namespace always, and with
+// enableServiceLinks (the default) every service of the pod's namespace that has a cluster IP.
+func (k *Kubelet) serviceEnv(pod *corev1.Pod) []envVar {
+	if k.svcLister == nil {
+		return nil
+	}
+	links := pod.Spec.EnableServiceLinks == nil || *pod.Spec.EnableServiceLinks
+	byName := map[string]*corev1.Service{}
+	if links {
+		svcs, _ := k.svcLister.Services(pod.Namespace).List(labels.Everything())
+		for _, s := range svcs {
+			byName[s.Name] = s
+		}
+	}
+	if _, ok := byName["kubernetes"]; !ok {
+		if s, err := k.svcLister.Services(metav1.NamespaceDefault).Get("kubernetes"); err == nil {
+			byName["kubernetes"] = s
+		}
+	}
+	names := make([]string, 0, len(byName))
+	for n := range byName {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var out []envVar
+	for _, n := range names {
+		out = append(out, serviceVars(byName[n])...)
+	}
+	return out
+}
+
+// serviceVars is envvars.FromServices for one service: NAME_SERVICE_HOST, NAME_SERVICE_PORT(_PORTNAME), NAME_PORT and
+// NAME_PORT_<port>_<PROTO>(_PROTO|_PORT|_ADDR); none for a service without a cluster IP.
+func serviceVars(s *corev1.Service) []envVar {
+	ip := s.Spec.ClusterIP
+	if ip == "" || ip == corev1.ClusterIPNone || len(s.Spec.Ports) == 0 {
+		return nil
+	}
+	prefix := strings.ToUpper(strings.ReplaceAll(s.Name, "-", "_"))
+	out := []envVar{
+		{prefix + "_SERVICE_HOST", ip},
+		{prefix + "_SERVICE_PORT", strconv.Itoa(int(s.Spec.Ports[0].Port))},
+	}
+	for _, sp := range s.Spec.Ports {
+		if sp.Name != "" {
+			out = append(out, envVar{prefix + "_SERVICE_PORT_" + strings.ToUpper(strings.ReplaceAll(sp.Name, "-", "_")), strconv.Itoa(int(sp.Port))})
+		}
+	}
+	for i, sp := range s.Spec.Ports {
+		proto := string(corev1.ProtocolTCP)
+		if sp.Protocol != "" {
+			proto = string(sp.Protocol)
+		}
+		url := strings.ToLower(proto) + "://" + net.JoinHostPort(ip, strconv.Itoa(int(sp.Port)))
+		if i == 0 {
+			out = append(out, envVar{prefix + "_PORT", url})
+		}
+		pp := fmt.Sprintf("%s_PORT_%d_%s", prefix, sp.Port, strings.ToUpper(proto))
+		out = append(out,
+			envVar{pp, url},
+			envVar{pp + "_PROTO", strings.ToLower(proto)},
+			envVar{pp + "_PORT", strconv.Itoa(int(sp.Port))},
+			envVar{pp + "_ADDR", ip})
+	}
+	return out
 }
 
 func (k *Kubelet) valueFrom(pod *corev1.Pod, c *corev1.Container, src *corev1.EnvVarSource, podIP string) (string, bool, error) {
@@ -223,6 +305,14 @@ func (k *Kubelet) resourceFieldRef(pod *corev1.Pod, c *corev1.Container, r *core
 
 // expand replaces $(VAR) with vars[VAR] as Kubernetes does: $$ escapes, unknown references stay as written.
 func expand(s string, vars map[string]string) string {
+	return expandFunc(s, func(name string) (string, bool) {
+		v, ok := vars[name]
+		return v, ok
+	})
+}
+
+// expandFunc is expand with a lookup: a reference whose lookup says false stays as written.
+func expandFunc(s string, lookup func(string) (string, bool)) string {
 	if !strings.Contains(s, "$") {
 		return s
 	}
@@ -243,7 +333,7 @@ func expand(s string, vars map[string]string) string {
 				return b.String()
 			}
 			name := s[i+2 : i+2+end]
-			if v, ok := vars[name]; ok {
+			if v, ok := lookup(name); ok {
 				b.WriteString(v)
 			} else {
 				b.WriteString("$(" + name + ")")

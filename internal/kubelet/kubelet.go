@@ -140,6 +140,7 @@ type Kubelet struct {
 	podLister corelisters.PodLister
 	cmLister  corelisters.ConfigMapLister
 	secLister corelisters.SecretLister
+	svcLister corelisters.ServiceLister // nil in tests that run no informers: no service variables
 
 	mu      sync.Mutex // guards the fields below
 	workers map[types.UID]*podWorker
@@ -285,6 +286,7 @@ func Run(ctx context.Context, rc *rest.Config, cfg Config) error {
 	all := informers.NewSharedInformerFactoryWithOptions(cs, 0, informerutil.Options()...)
 	k.cmLister = all.Core().V1().ConfigMaps().Lister()
 	k.secLister = all.Core().V1().Secrets().Lister()
+	k.svcLister = all.Core().V1().Services().Lister()
 	_, _ = podInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    func(o any) { k.podChanged(ctx, o) },
 		UpdateFunc: func(_, o any) { k.podChanged(ctx, o) },

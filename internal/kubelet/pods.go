@@ -18,6 +18,15 @@ func (w *podWorker) podLogDir(pod *corev1.Pod) string {
 	return filepath.Join(w.k.logsDir, fmt.Sprintf("%s_%s_%s", pod.Namespace, pod.Name, pod.UID))
 }
 
+// sandboxHostname is the sandbox's hostname: none for a pod on the host's network, which keeps the node's (the
+// kubelet sets one only with a private UTS namespace; runc refuses a hostname without one).
+func sandboxHostname(pod *corev1.Pod) string {
+	if pod.Spec.HostNetwork {
+		return ""
+	}
+	return podHostname(pod)
+}
+
 func podHostname(pod *corev1.Pod) string {
 	h := pod.Name
 	if pod.Spec.Hostname != "" {
@@ -90,7 +99,7 @@ func (w *podWorker) sandboxConfig(pod *corev1.Pod, attempt uint32) *runtimeapi.P
 	}
 	return &runtimeapi.PodSandboxConfig{
 		Metadata:     &runtimeapi.PodSandboxMetadata{Name: pod.Name, Namespace: pod.Namespace, Uid: string(pod.UID), Attempt: attempt},
-		Hostname:     podHostname(pod),
+		Hostname:     sandboxHostname(pod),
 		LogDirectory: w.podLogDir(pod),
 		DnsConfig:    w.dnsConfig(pod),
 		PortMappings: ports,
@@ -319,7 +328,7 @@ func (w *podWorker) containerConfig(pod *corev1.Pod, c *corev1.Container, sb *ob
 	}
 	command := expandAll(c.Command, vars)
 	args := expandAll(c.Args, vars)
-	mounts, err := w.mounts(pod, c, attempt)
+	mounts, err := w.mounts(pod, c, attempt, vars)
 	if err != nil {
 		return nil, err
 	}

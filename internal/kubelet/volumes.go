@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -86,6 +87,12 @@ func (w *podWorker) prepareVolume(ctx context.Context, pod *corev1.Pod, v corev1
 				return "", fmt.Errorf("mount tmpfs: %w", err)
 			}
 		}
+		if gid := podFSGroup(pod); gid != nil {
+			// The pod's fsGroup owns the directory and, through setgid, what its containers create in it (the
+			// kubelet's SetVolumeOwnership for a writable volume).
+			_ = os.Chown(dir, -1, int(*gid))
+			_ = os.Chmod(dir, 0o777|os.ModeSetgid)
+		}
 		return dir, nil
 	case v.ConfigMap != nil:
 		files, err := w.configMapFiles(pod, v.ConfigMap.Name, v.ConfigMap.Items, v.ConfigMap.Optional, v.ConfigMap.DefaultMode)
@@ -93,21 +100,21 @@ func (w *podWorker) prepareVolume(ctx context.Context, pod *corev1.Pod, v corev1
 			return "", err
 		}
 		dir := w.volumeDir(pod, "kubernetes.io~configmap", v.Name)
-		return dir, writeAtomic(dir, files)
+		return dir, writeAtomic(dir, files, podFSGroup(pod))
 	case v.Secret != nil:
 		files, err := w.secretFiles(pod, v.Secret.SecretName, v.Secret.Items, v.Secret.Optional, v.Secret.DefaultMode)
 		if err != nil {
 			return "", err
 		}
 		dir := w.volumeDir(pod, "kubernetes.io~secret", v.Name)
-		return dir, writeAtomic(dir, files)
+		return dir, writeAtomic(dir, files, podFSGroup(pod))
 	case v.DownwardAPI != nil:
 		files, err := w.downwardFiles(pod, v.DownwardAPI.Items, v.DownwardAPI.DefaultMode)
 		if err != nil {
 			return "", err
 		}
 		dir := w.volumeDir(pod, "kubernetes.io~downward-api", v.Name)
-		return dir, writeAtomic(dir, files)
+		return dir, writeAtomic(dir, files, podFSGroup(pod))
 	case v.Projected != nil:
 		all := map[string]fileContent{}
 		for _, src := range v.Projected.Sources {
@@ -131,7 +138,7 @@ func (w *podWorker) prepareVolume(ctx context.Context, pod *corev1.Pod, v corev1
 			}
 		}
 		dir := w.volumeDir(pod, "kubernetes.io~projected", v.Name)
-		return dir, writeAtomic(dir, all)
+		return dir, writeAtomic(dir, all, podFSGroup(pod))
 	}
 	// Unsupported volume types get an empty directory so that the pod can still run.
 	dir := w.volumeDir(pod, "kubernetes.io~unsupported", v.Name)
@@ -283,11 +290,28 @@ func (w *podWorker) downwardFiles(pod *corev1.Pod, items []corev1.DownwardAPIVol
 	return out, nil
 }
 
+// podFSGroup is the pod's securityContext.fsGroup, or nil.
+func podFSGroup(pod *corev1.Pod) *int64 {
+	if sc := pod.Spec.SecurityContext; sc != nil {
+		return sc.FSGroup
+	}
+	return nil
+}
+
 // writeAtomic writes files into dir with the kubelet's AtomicWriter layout; it does nothing when the content is
-// unchanged.
-func writeAtomic(dir string, files map[string]fileContent) error {
+// unchanged. With an fsGroup, the files belong to that group and are at least group-readable, as the kubelet's
+// SetVolumeOwnership makes them for its read-only volume types.
+func writeAtomic(dir string, files map[string]fileContent, fsGroup *int64) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
+	}
+	if fsGroup != nil {
+		owned := make(map[string]fileContent, len(files))
+		for k, f := range files {
+			f.mode |= 0o440
+			owned[k] = f
+		}
+		files = owned
 	}
 	dataLink := filepath.Join(dir, "..data")
 	if cur, err := os.Readlink(dataLink); err == nil && sameContent(filepath.Join(dir, cur), files) {
@@ -306,8 +330,17 @@ func writeAtomic(dir string, files map[string]fileContent) error {
 			return err
 		}
 		_ = os.Chmod(p, os.FileMode(f.mode)&0o777)
+		if fsGroup != nil {
+			_ = os.Chown(p, -1, int(*fsGroup))
+			for d := filepath.Dir(p); d != tsDir && strings.HasPrefix(d, tsDir); d = filepath.Dir(d) {
+				_ = os.Chown(d, -1, int(*fsGroup))
+			}
+		}
 	}
 	_ = os.Chmod(tsDir, 0o755)
+	if fsGroup != nil {
+		_ = os.Chown(tsDir, -1, int(*fsGroup))
+	}
 	tmpLink := filepath.Join(dir, "..data_tmp")
 	_ = os.Remove(tmpLink)
 	if err := os.Symlink(filepath.Base(tsDir), tmpLink); err != nil {
@@ -372,8 +405,38 @@ func sameContent(dir string, files map[string]fileContent) bool {
 	return err == nil && n == len(files)
 }
 
-// mounts returns the CRI mounts of a container: its volumeMounts, /etc/hosts and the termination message file.
-func (w *podWorker) mounts(pod *corev1.Pod, c *corev1.Container, attempt uint32) ([]*runtimeapi.Mount, error) {
+// subPath is a volumeMount's subPath, or its subPathExpr expanded with the container's environment, checked as the
+// kubelet checks it: every referenced variable must have a value, and the result must be relative without "..".
+func subPath(vm corev1.VolumeMount, vars map[string]string) (string, error) {
+	sub := vm.SubPath
+	if vm.SubPathExpr != "" {
+		var missing []string
+		sub = expandFunc(vm.SubPathExpr, func(name string) (string, bool) {
+			v, ok := vars[name]
+			if !ok || v == "" {
+				missing = append(missing, name)
+			}
+			return v, true
+		})
+		if len(missing) > 0 {
+			slices.Sort(missing)
+			return "", fmt.Errorf("missing value for %s", strings.Join(slices.Compact(missing), ", "))
+		}
+	}
+	if filepath.IsAbs(sub) {
+		return "", fmt.Errorf("error SubPath `%s` must not be an absolute path", sub)
+	}
+	for _, part := range strings.Split(filepath.ToSlash(sub), "/") {
+		if part == ".." {
+			return "", fmt.Errorf("unable to provision SubPath `%s`: must not contain '..'", sub)
+		}
+	}
+	return sub, nil
+}
+
+// mounts returns the CRI mounts of a container: its volumeMounts, /etc/hosts and the termination message file;
+// vars is the container's environment, for subPathExpr.
+func (w *podWorker) mounts(pod *corev1.Pod, c *corev1.Container, attempt uint32, vars map[string]string) ([]*runtimeapi.Mount, error) {
 	var out []*runtimeapi.Mount
 	hasHosts := false
 	for _, vm := range c.VolumeMounts {
@@ -382,12 +445,9 @@ func (w *podWorker) mounts(pod *corev1.Pod, c *corev1.Container, attempt uint32)
 			return nil, fmt.Errorf("volume %q not found for volumeMount", vm.Name)
 		}
 		if vm.SubPath != "" || vm.SubPathExpr != "" {
-			sub := vm.SubPath
-			if vm.SubPathExpr != "" {
-				sub = vm.SubPathExpr
-			}
-			if strings.Contains(sub, "..") {
-				return nil, fmt.Errorf("subPath %q must not contain '..'", sub)
+			sub, err := subPath(vm, vars)
+			if err != nil {
+				return nil, err
 			}
 			host = filepath.Join(host, sub)
 			if _, err := os.Stat(host); os.IsNotExist(err) {

@@ -189,13 +189,13 @@ func (w *podWorker) sync(ctx context.Context) (time.Duration, bool) {
 		acted = true
 		if err := w.prepareVolumes(ctx, pod); err != nil {
 			w.event(pod, corev1.EventTypeWarning, "FailedMount", "%v", err)
-			w.reportStatus(ctx, pod, &obs, false)
+			w.reportStatus(ctx, pod, &obs, syncPlan{})
 			return 2 * time.Second, false
 		}
 		sb, cfg, err := w.createSandbox(ctx, pod, p.SandboxAttempt)
 		if err != nil {
 			w.event(pod, corev1.EventTypeWarning, "FailedCreatePodSandBox", "Failed to create pod sandbox: %v", err)
-			w.reportStatus(ctx, pod, &obs, false)
+			w.reportStatus(ctx, pod, &obs, syncPlan{})
 			return 5 * time.Second, false
 		}
 		sandbox, sandboxConfig = sb, cfg
@@ -235,7 +235,11 @@ func (w *podWorker) sync(ctx context.Context) (time.Duration, bool) {
 			sandboxConfig = w.sandboxConfig(pod, sandbox.Attempt)
 		}
 		for _, s := range p.Start {
-			last := obs.latest(s.Name)
+			// A restart moves the back-off on before the attempt, as the kubelet's doBackOff: a restart that fails
+			// (a failed postStart hook, a start error) waits like one whose container crashes later.
+			if obs.latest(s.Name) != nil {
+				w.backoff[s.Name] = ptrTo(backoffNext(w.backoff[s.Name], now))
+			}
 			if err := w.startContainer(ctx, pod, sandbox, sandboxConfig, s); err != nil {
 				if ctx.Err() != nil {
 					return 0, false
@@ -248,9 +252,6 @@ func (w *podWorker) sync(ctx context.Context) (time.Duration, bool) {
 					break
 				}
 				continue
-			}
-			if last != nil {
-				w.backoff[s.Name] = ptrTo(backoffNext(w.backoff[s.Name], now))
 			}
 			delete(w.waiting, s.Name)
 		}
@@ -269,7 +270,7 @@ func (w *podWorker) sync(ctx context.Context) (time.Duration, bool) {
 		requeue = probeNext
 	}
 	w.gcContainers(ctx, &obs)
-	w.reportStatus(ctx, pod, &obs, p.Failed)
+	w.reportStatus(ctx, pod, &obs, p)
 	// Exits are noticed by the PLEG (pleg.go), which wakes this worker.
 	return requeue, false
 }
@@ -299,8 +300,9 @@ func gracePeriod(pod *corev1.Pod) int64 {
 	return 30
 }
 
-// reportStatus writes pods/status when it changed.
-func (w *podWorker) reportStatus(ctx context.Context, pod *corev1.Pod, obs *observedPod, failed bool) {
+// reportStatus writes pods/status when it changed; p's Failed, FailReason and FailMessage make the pod Failed.
+func (w *podWorker) reportStatus(ctx context.Context, pod *corev1.Pod, obs *observedPod, p syncPlan) {
+	failed := p.Failed
 	ready, started := map[string]bool{}, map[string]bool{}
 	for _, c := range obs.Containers {
 		ps := w.probes[c.ID]
@@ -320,7 +322,7 @@ func (w *podWorker) reportStatus(ctx context.Context, pod *corev1.Pod, obs *obse
 		Ready: ready, Started: started, Failed: failed, Terminating: pod.DeletionTimestamp != nil,
 	})
 	if failed {
-		st.Reason, st.Message = "", "init container failed and the pod's restartPolicy is Never"
+		st.Reason, st.Message = p.FailReason, p.FailMessage
 	}
 	if w.lastStatus != nil && equality.Semantic.DeepEqual(*w.lastStatus, st) && equality.Semantic.DeepEqual(pod.Status, st) {
 		return

@@ -748,6 +748,7 @@ func validatePodSecurityContext(spec *corev1.PodSpec, specPath, fldPath *field.P
 			allErrs = append(allErrs, field.Invalid(fldPath.Child("supplementalGroups").Index(g), gid, msg))
 		}
 	}
+	allErrs = append(allErrs, validateSysctls(spec, fldPath.Child("sysctls"))...)
 	if spec.ShareProcessNamespace != nil && spec.HostPID && *spec.ShareProcessNamespace {
 		allErrs = append(allErrs, field.Invalid(fldPath.Child("shareProcessNamespace"), *spec.ShareProcessNamespace, "ShareProcessNamespace and HostPID cannot both be enabled"))
 	}

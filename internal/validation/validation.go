@@ -102,6 +102,10 @@ func ValidateCreate(obj runtime.Object) field.ErrorList {
 		errs = validateStorageClass(o)
 	case *storagev1.CSIDriver:
 		errs = validateCSIDriver(o)
+	case *storagev1.CSIStorageCapacity:
+		errs = validateCSIStorageCapacity(o)
+	case *storagev1.VolumeAttributesClass:
+		errs = validateVolumeAttributesClass(o)
 	case *storagev1.CSINode:
 		errs = validateCSINode(o)
 	case *storagev1.VolumeAttachment:
@@ -193,6 +197,10 @@ func ValidateUpdate(obj, old runtime.Object) field.ErrorList {
 		errs = validateStorageClassUpdate(o, old.(*storagev1.StorageClass))
 	case *storagev1.CSIDriver:
 		errs = validateCSIDriverUpdate(o, old.(*storagev1.CSIDriver))
+	case *storagev1.CSIStorageCapacity:
+		errs = validateCSIStorageCapacityUpdate(o, old.(*storagev1.CSIStorageCapacity))
+	case *storagev1.VolumeAttributesClass:
+		errs = validateVolumeAttributesClassUpdate(o, old.(*storagev1.VolumeAttributesClass))
 	case *storagev1.CSINode:
 		errs = validateCSINodeUpdate(o, old.(*storagev1.CSINode))
 	case *storagev1.VolumeAttachment:
@@ -312,14 +320,14 @@ func isNamespaced(obj runtime.Object) bool {
 	switch obj.(type) {
 	case *corev1.Namespace, *corev1.Node, *schedulingv1.PriorityClass, *networkingv1.IngressClass,
 		*rbacv1.ClusterRole, *rbacv1.ClusterRoleBinding, *storagev1.StorageClass, *storagev1.CSIDriver,
-		*storagev1.CSINode, *storagev1.VolumeAttachment, *nodev1.RuntimeClass:
+		*storagev1.CSINode, *storagev1.VolumeAttributesClass, *storagev1.VolumeAttachment, *nodev1.RuntimeClass:
 		return false
 	case *corev1.Pod, *corev1.Service, *corev1.Endpoints, *corev1.ConfigMap, *corev1.Secret,
 		*corev1.ServiceAccount, *corev1.Event, *appsv1.Deployment, *appsv1.ReplicaSet,
 		*appsv1.DaemonSet, *appsv1.StatefulSet, *batchv1.Job, *batchv1.CronJob,
 		*coordinationv1.Lease, *discoveryv1.EndpointSlice, *eventsv1.Event,
 		*policyv1.PodDisruptionBudget, *autoscalingv2.HorizontalPodAutoscaler, *autoscalingv1.HorizontalPodAutoscaler, *autoscalingv1.Scale,
-		*networkingv1.Ingress, *networkingv1.NetworkPolicy, *rbacv1.Role, *rbacv1.RoleBinding:
+		*networkingv1.Ingress, *networkingv1.NetworkPolicy, *rbacv1.Role, *rbacv1.RoleBinding, *storagev1.CSIStorageCapacity:
 		return true
 	}
 	if m, err := meta.Accessor(obj); err == nil {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,12 +24,14 @@ import (
 
 	"github.com/skiff-sh/skiff/internal/images"
 	skiffruntime "github.com/skiff-sh/skiff/internal/kubelet/runtime"
+	"golang.org/x/net/websocket"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 )
 
@@ -283,6 +286,46 @@ func TestKubelet(t *testing.T) {
 				t.Errorf("logs --tail=1 gave %q", out)
 			}
 		})
+		t.Run("LogsWebSocket", func(t *testing.T) {
+			t.Parallel()
+			// kube-apiserver streams pods/log over a WebSocket when asked (binary.k8s.io), as the upstream
+			// conformance spec "should support retrieving logs from the container over websockets" reads it.
+			cfg, err := kc.RESTConfig()
+			if err != nil {
+				t.Fatal(err)
+			}
+			tlsCfg, err := rest.TLSConfigFor(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			u, _ := url.Parse(cfg.Host)
+			wsURL := "wss://" + u.Host + "/api/v1/namespaces/default/pods/web/log?container=app"
+			wc, err := websocket.NewConfig(wsURL, "https://"+u.Host)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wc.TlsConfig = tlsCfg
+			wc.Protocol = []string{"binary.k8s.io"}
+			ws, err := websocket.DialConfig(wc)
+			if err != nil {
+				t.Fatalf("websocket: %v", err)
+			}
+			defer ws.Close()
+			var got strings.Builder
+			for {
+				var msg []byte
+				if err := websocket.Message.Receive(ws, &msg); err != nil {
+					if err != io.EOF {
+						t.Fatalf("after %q: %v", got.String(), err)
+					}
+					break
+				}
+				got.Write(msg)
+			}
+			if !strings.Contains(got.String(), "Started HTTP server") {
+				t.Fatalf("the log over the websocket is %q", got.String())
+			}
+		})
 		t.Run("Exec", func(t *testing.T) {
 			t.Parallel()
 			out := kc.mustKubectl(t, "exec", "web", "--", "sh", "-c", "echo $((6*7)) $(hostname)")
@@ -366,6 +409,95 @@ spec:
 			if !strings.Contains(ev, "BackOff") {
 				t.Errorf("no BackOff event: %s", ev)
 			}
+		})
+		t.Run("FailedPostStartHookBacksOff", func(t *testing.T) {
+			t.Parallel()
+			kc.apply(t, `
+apiVersion: v1
+kind: Pod
+metadata: {name: poststart-fails}
+spec:
+  nodeName: NODE
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: c
+    image: skiff.local/testapp:dev
+    args: ["pause"]
+    lifecycle:
+      postStart:
+        exec: {command: ["sh", "-c", "exit 1"]}
+`)
+			// A failed postStart hook kills the container; its restarts back off as a crash's do.
+			eventually(t, 60*time.Second, "CrashLoopBackOff after a failed postStart hook", func() (bool, string) {
+				p := kc.pod(t, "poststart-fails")
+				if len(p.Status.ContainerStatuses) == 0 {
+					return false, "no status"
+				}
+				s := p.Status.ContainerStatuses[0]
+				if s.RestartCount > 4 {
+					t.Fatalf("restarted %d times without back-off", s.RestartCount)
+				}
+				return s.State.Waiting != nil && s.State.Waiting.Reason == "CrashLoopBackOff", fmt.Sprintf("restarts %d state %+v", s.RestartCount, s.State)
+			})
+			ev := kc.mustKubectl(t, "get", "events", "--field-selector", "involvedObject.name=poststart-fails", "-o", "jsonpath={.items[*].reason}")
+			if !strings.Contains(ev, "FailedPostStartHook") {
+				t.Errorf("no FailedPostStartHook event: %s", ev)
+			}
+		})
+		t.Run("SubPathExpr", func(t *testing.T) {
+			t.Parallel()
+			kc.apply(t, `
+apiVersion: v1
+kind: Pod
+metadata: {name: subpath-expr}
+spec:
+  nodeName: NODE
+  restartPolicy: Never
+  containers:
+  - name: c
+    image: skiff.local/testapp:dev
+    command: ["sh", "-c", "echo written > /logs/out && ls /data/subpath-expr"]
+    env:
+    - name: POD_NAME
+      valueFrom: {fieldRef: {fieldPath: metadata.name}}
+    volumeMounts:
+    - {name: w, mountPath: /logs, subPathExpr: "$(POD_NAME)"}
+    - {name: w, mountPath: /data}
+  volumes:
+  - {name: w, emptyDir: {}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: subpath-expr-backstep}
+spec:
+  nodeName: NODE
+  restartPolicy: Never
+  containers:
+  - name: c
+    image: skiff.local/testapp:dev
+    command: ["sh", "-c", "true"]
+    env:
+    - {name: POD_NAME, value: ".."}
+    volumeMounts:
+    - {name: w, mountPath: /logs, subPathExpr: "$(POD_NAME)"}
+  volumes:
+  - {name: w, emptyDir: {}}
+`)
+			eventually(t, 60*time.Second, "the pod writing through its expanded subPath succeeds", func() (bool, string) {
+				p := kc.pod(t, "subpath-expr")
+				return p.Status.Phase == corev1.PodSucceeded, string(p.Status.Phase)
+			})
+			if out := kc.mustKubectl(t, "logs", "subpath-expr"); strings.TrimSpace(out) != "out" {
+				t.Errorf("the volume's subpath-expr directory lists %q, want out", out)
+			}
+			eventually(t, 60*time.Second, "CreateContainerConfigError for a subPathExpr expanding to ..", func() (bool, string) {
+				p := kc.pod(t, "subpath-expr-backstep")
+				if len(p.Status.ContainerStatuses) == 0 || p.Status.ContainerStatuses[0].State.Waiting == nil {
+					return false, fmt.Sprintf("%+v", p.Status.ContainerStatuses)
+				}
+				w := p.Status.ContainerStatuses[0].State.Waiting
+				return w.Reason == "CreateContainerConfigError" && strings.Contains(w.Message, "must not contain '..'"), fmt.Sprintf("%+v", w)
+			})
 		})
 		t.Run("LivenessRestarts", func(t *testing.T) {
 			t.Parallel()

@@ -2,7 +2,6 @@ package deployment
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -314,19 +313,21 @@ func (c *Controller) apply(ctx context.Context, d *appsv1.Deployment, plan Plan)
 			return controller.Result{}, fmt.Errorf("delete replica set %s: %w", rs.Name, err)
 		}
 	}
-	if plan.Status != nil {
+	if plan.Status != nil || plan.Revision != "" {
+		// The revision annotation travels with the status write, as upstream's (a status write keeps annotation
+		// changes), so it does not bump the Deployment's generation the way a user's annotation change does.
 		cp := d.DeepCopy()
-		cp.Status = *plan.Status
+		if plan.Status != nil {
+			cp.Status = *plan.Status
+		}
+		if plan.Revision != "" {
+			if cp.Annotations == nil {
+				cp.Annotations = map[string]string{}
+			}
+			cp.Annotations[RevisionAnnotation] = plan.Revision
+		}
 		if _, err := c.client.AppsV1().Deployments(d.Namespace).UpdateStatus(ctx, cp, metav1.UpdateOptions{}); err != nil {
 			return controller.Result{}, fmt.Errorf("update status: %w", err)
-		}
-	}
-	if plan.Revision != "" {
-		// Kubernetes lets status writes carry annotations; skiff's status subresource keeps only the status, so the
-		// revision goes through the main resource (metadata only: the generation does not move).
-		patch, _ := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": map[string]string{RevisionAnnotation: plan.Revision}}})
-		if _, err := c.client.AppsV1().Deployments(d.Namespace).Patch(ctx, d.Name, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
-			return controller.Result{}, fmt.Errorf("set revision: %w", err)
 		}
 	}
 	return controller.Result{RequeueAfter: plan.RequeueAfter}, nil

@@ -59,8 +59,13 @@ func TestControllerCreatesReplicaSet(t *testing.T) {
 	if err := f.sync(); err != nil {
 		t.Fatal(err)
 	}
-	if got := fmt.Sprint(f.actions()); got != "[create replicasets update deployments/status patch deployments]" {
+	if got := fmt.Sprint(f.actions()); got != "[create replicasets update deployments/status]" {
 		t.Fatalf("actions %s", got)
+	}
+	// The revision annotation travels with the status write (it must not bump the generation).
+	dd, _ := f.Client.AppsV1().Deployments("default").Get(context.Background(), "web", metav1.GetOptions{})
+	if dd.Annotations[RevisionAnnotation] != "1" || dd.Status.ObservedGeneration != dd.Generation {
+		t.Fatalf("after the first sync: annotations %v, status %+v", dd.Annotations, dd.Status)
 	}
 	rss, _ := f.Client.AppsV1().ReplicaSets("default").List(context.Background(), metav1.ListOptions{})
 	if len(rss.Items) != 1 || *rss.Items[0].Spec.Replicas != 3 {

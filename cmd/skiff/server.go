@@ -57,6 +57,7 @@ func serverCommand() *cobra.Command {
 	f.StringVar(&cfg.ServiceAccountIssuer, "service-account-issuer", "https://kubernetes.default.svc.cluster.local", "iss of service-account tokens, also the API audience")
 	f.StringSliceVar(&cfg.TLSSANs, "tls-san", nil, "extra names or IPs for the serving certificate")
 	f.StringVar(&cfg.AdvertiseAddress, "advertise-address", "", "address of this server for the kubernetes Service")
+	f.StringVar(&cfg.AuthorizationMode, "authorization-mode", server.AuthorizationRBAC, "how requests are authorized: RBAC or AlwaysAllow")
 	f.BoolVar(&cfg.Profiling, "profiling", true, "serve Go profiles at /debug/pprof/ to system:masters")
 	f.BoolVar(&cfg.DisableAgent, "disable-agent", false, "do not run a kubelet (and containerd) on this machine")
 	f.StringVar(&cfg.ContainerRuntimeEndpoint, "container-runtime-endpoint", "", "existing CRI socket for the kubelet instead of starting containerd")

@@ -36,6 +36,9 @@ var namespacesGR = schema.GroupResource{Resource: "namespaces"}
 // service account, default toleration seconds, priority, ClusterIP and NodePort allocation); ResourceQuota
 // (admitQuota) runs after validation.
 func (s *APIServer) admitCreate(ctx context.Context, res *resource, obj runtime.Object) error {
+	if err := s.admitRBAC(ctx, obj, nil); err != nil {
+		return err
+	}
 	m := accessor(obj)
 	if res.Namespaced {
 		if err := s.checkNamespace(ctx, m.GetNamespace(), res.GroupResource(), m.GetName()); err != nil {
@@ -212,6 +215,9 @@ func qosClass(spec *corev1.PodSpec) corev1.PodQOSClass {
 }
 
 func (s *APIServer) admitUpdate(ctx context.Context, res *resource, obj, old runtime.Object) error {
+	if err := s.admitRBAC(ctx, obj, old); err != nil {
+		return err
+	}
 	switch o := obj.(type) {
 	case *appsv1.DaemonSet:
 		setTemplateGeneration(o, old.(*appsv1.DaemonSet))

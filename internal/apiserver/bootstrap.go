@@ -56,6 +56,9 @@ func (s *APIServer) bootstrapOnce(ctx context.Context) error {
 	if err := s.bootstrapPriorityClasses(ctx); err != nil {
 		return err
 	}
+	if err := s.bootstrapRBAC(ctx); err != nil {
+		return err
+	}
 	port := int32(s.cfg.SecurePort)
 	if port == 0 {
 		port = 6443

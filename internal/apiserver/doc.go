@@ -8,8 +8,10 @@
 //     the same value) against the stored Services, again every RepairInterval, and creates the default
 //     namespaces, the built-in PriorityClasses (system-node-critical, system-cluster-critical; they cannot be
 //     deleted) and the kubernetes Service, then blocks until its context ends. Ready reports when all of that is done.
-//  2. Handler serves the API; authentication (and, later, authorization) wraps it and puts the user in the
-//     request context. The handler never panics out: a panic becomes a 500 Status and is logged.
+//  2. Handler serves the API; authentication wraps it and puts the user in the request context, and
+//     WithAuthorization/WithImpersonationAuthorization (authz.go) authorize each request with the Authorizer (RBAC
+//     after EnableRBAC, whose bootstrap policy Run reconciles). The handler never panics out: a panic becomes a 500
+//     Status and is logged.
 //  3. Every error is a metav1.Status with Kubernetes' code, reason and message (field paths for 422).
 //  4. Writes run decode → defaults → admission → validation → managed fields → storage; updates re-run their
 //     mutation on the freshest object until the etcd transaction commits (Store.GuaranteedUpdate).
@@ -20,7 +22,9 @@
 //     With EnableServiceAccountTokens (satoken.go) the ServiceAccount plugin runs too: a new pod's service
 //     account must exist and gets the kube-api-access-* token volume; serviceaccounts/token issues tokens
 //     (internal/auth/serviceaccount) and TokenReview authenticates them.
-//  5. Shutdown ends open watches and waits for in-flight requests, until its context ends.
+//  5. /metrics (prommetrics.go) serves Prometheus metrics with kube-apiserver's names, from a registry of the
+//     server's own, to users the Authorizer allows (without one, system:masters and system:monitoring).
+//  6. Shutdown ends open watches and waits for in-flight requests, until its context ends.
 //
 // The caller owns the etcd client, the TLS listener and the process signals.
 package apiserver

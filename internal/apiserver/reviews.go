@@ -24,8 +24,7 @@ import (
 //   - authorization.k8s.io/v1 subjectaccessreviews, localsubjectaccessreviews, selfsubjectaccessreviews (may this
 //     user do this: `kubectl auth can-i`) and selfsubjectrulesreviews (`kubectl auth can-i --list`).
 //
-// Authorization questions go to an Authorizer. Until RBAC lands, skiff authorizes every authenticated request, so
-// the one Authorizer is allowAll, which says exactly that.
+// Authorization questions go to the server's Authorizer: RBAC (EnableRBAC, authz.go) or allowAll (AlwaysAllow).
 
 // Authorizer decides whether a user may do what a request asks.
 type Authorizer interface {

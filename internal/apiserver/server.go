@@ -51,8 +51,8 @@ type Config struct {
 	// TokenReview with no audiences is for these, and one whose audiences share none of them is not authenticated.
 	// Default DefaultAPIAudiences.
 	APIAudiences []string
-	// Authorizer answers the access reviews; nil allows everything (the server authorizes every authenticated
-	// request until RBAC lands).
+	// Authorizer authorizes requests (WithAuthorization) and answers the access reviews; nil allows everything
+	// (AlwaysAllow). EnableRBAC sets it.
 	Authorizer Authorizer
 }
 
@@ -99,6 +99,9 @@ type APIServer struct {
 	// saAuthn authenticates service-account tokens; set, it also turns on the ServiceAccount admission plugin
 	// (satoken.go).
 	saAuthn *serviceaccount.Authenticator
+
+	// prom holds the Prometheus metrics served on /metrics (prommetrics.go).
+	prom *apiMetrics
 }
 
 // resource is one served resource with its storage.
@@ -178,6 +181,7 @@ func New(cfg Config) (*APIServer, error) {
 	s.registerReviews()
 	s.ipAlloc = newIPAllocator(cfg.Store, cfg.ServiceCIDR)
 	s.portAlloc = newPortAllocator(cfg.Store, cfg.NodePortMin, cfg.NodePortMax)
+	s.prom = newAPIMetrics(s)
 	return s, nil
 }
 
@@ -290,6 +294,9 @@ func (s *APIServer) serve(w http.ResponseWriter, r *http.Request) {
 	case path == "/readyz" || strings.HasPrefix(path, "/readyz/"):
 		s.serveReadyz(w, r)
 		return
+	case path == "/metrics":
+		s.servePrometheus(w, r)
+		return
 	case path == "/api" || path == "/api/":
 		s.serveAPIRoot(w, r)
 		return
@@ -314,7 +321,7 @@ func (s *APIServer) serve(w http.ResponseWriter, r *http.Request) {
 		s.serveGroupVersion(w, r, ri)
 		return
 	}
-	s.serveResource(w, r, ri)
+	s.prom.instrument(w, r, ri, s.serveResource)
 }
 
 func (s *APIServer) serveReadyz(w http.ResponseWriter, r *http.Request) {

@@ -300,6 +300,7 @@ func (ws *watchStream) write(t watch.EventType, obj runtime.Object) error {
 // application/vnd.kubernetes.protobuf) Kubernetes' stream=watch framing: a 4-byte big-endian length, then a
 // metav1.WatchEvent in raw protobuf whose object is the protobuf-enveloped object.
 func (ws *watchStream) writeRaw(t watch.EventType, raw []byte) error {
+	ws.s.prom.watchEvent(ws.res)
 	ws.buf.Reset()
 	if ws.n.protobuf {
 		ev := metav1.WatchEvent{Type: string(t), Object: runtime.RawExtension{Raw: raw}}

@@ -23,8 +23,8 @@ const (
 // service account name without groups gets system:serviceaccounts and system:serviceaccounts:<namespace>. Groups,
 // extra or a UID without a user are a 400. The headers are removed before next sees the request.
 //
-// Whether the caller may impersonate is authorization's question; until RBAC lands every authenticated user may
-// (kube-apiserver with AlwaysAllow answers the same).
+// Whether the caller may impersonate is authorization's question: the API server checks it before this filter
+// (apiserver.WithImpersonationAuthorization).
 func Impersonation(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		name := r.Header.Get(ImpersonateUserHeader)

@@ -15,6 +15,8 @@
 //   - server.go serves the kubelet API on HTTPS for the API server (containerLogs, exec, attach, portForward),
 //     authenticating clients by certificates signed by the cluster CA; exec/attach/portForward are proxied to the
 //     runtime's streaming server (CRI Exec/Attach/PortForward return its URL).
+//   - metrics.go serves Prometheus /metrics and /metrics/resource with the kubelet's metric names; crimetrics.go
+//     decorates the CRI connection to count and time runtime operations.
 //   - runtime/ starts and supervises skiff's own containerd (or --container-runtime-endpoint uses an existing one).
 //
 // The Node's spec.podCIDR comes from the server's node-IPAM component (internal/nodeipam); the kubelet waits for it

@@ -158,6 +158,7 @@ type Kubelet struct {
 	podCIDR          string
 	startedAt        time.Time
 	stats            statsSampler
+	metrics          *kubeletMetrics      // Prometheus metrics (metrics.go), nil until the runtime is dialled
 	plegOwners       map[string]types.UID // owned by pleg
 	wg               sync.WaitGroup
 }
@@ -211,6 +212,8 @@ func Run(ctx context.Context, rc *rest.Config, cfg Config) error {
 		return err
 	}
 	defer cri.Close()
+	k.metrics = newKubeletMetrics(k)
+	k.metrics.cri.instrument(cri)
 	k.cri = cri
 	// The CRI answers "server is not initialized yet" while containerd recovers its state.
 	var ver *runtimeapi.VersionResponse

@@ -65,6 +65,7 @@ func (k *Kubelet) serve(ctx context.Context, ln net.Listener) error {
 	// As the kubelet's /logs/: the node's /var/log, files and directory listings.
 	mux.Handle("/logs/", http.StripPrefix("/logs/", http.FileServer(http.Dir("/var/log/"))))
 	mux.HandleFunc("/stats/skiff", k.serveStats)
+	k.metrics.handlers(mux) // /metrics, /metrics/resource
 	srv := &http.Server{
 		Handler: mux,
 		TLSConfig: &tls.Config{

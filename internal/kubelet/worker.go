@@ -53,7 +53,9 @@ func (w *podWorker) kick() {
 // run syncs the pod whenever it changes, a timer fires, or a probe is due, until the pod is gone.
 func (w *podWorker) run(ctx context.Context) {
 	for {
+		start := w.k.clock.Now()
 		next, done := w.sync(ctx)
+		w.k.metrics.synced(w, start, done)
 		if done || ctx.Err() != nil {
 			return
 		}

@@ -11,7 +11,7 @@ import (
 )
 
 func init() {
-	Register(Component{Name: "controller-manager", User: "system:kube-controller-manager", Run: runControllerManager})
+	Register(Component{Name: "controller-manager", User: "system:kube-controller-manager", Groups: []string{"system:masters"}, Run: runControllerManager})
 }
 
 // runControllerManager runs the registered controllers while this server holds the Lease

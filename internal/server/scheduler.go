@@ -10,7 +10,7 @@ import (
 )
 
 func init() {
-	Register(Component{Name: "scheduler", User: "system:kube-scheduler", Run: runScheduler})
+	Register(Component{Name: "scheduler", User: "system:kube-scheduler", Groups: []string{"system:masters"}, Run: runScheduler})
 }
 
 // runScheduler runs the scheduler while this server holds the Lease kube-system/kube-scheduler.

@@ -37,6 +37,9 @@ type Config struct {
 	// BindAddress is where HTTPS listens (default 0.0.0.0).
 	BindAddress string
 	Port        int
+	// AuthorizationMode is AuthorizationRBAC (default) or AuthorizationAlwaysAllow (kube-apiserver's
+	// --authorization-mode).
+	AuthorizationMode string
 	// Profiling serves /debug/pprof/ to system:masters (kube-apiserver's --profiling).
 	Profiling bool
 	// EtcdEndpoints selects an external etcd cluster; empty starts the embedded one.
@@ -91,8 +94,21 @@ func (c *Config) setDefaults() error {
 	if c.Log == nil {
 		c.Log = slog.Default()
 	}
+	switch c.AuthorizationMode {
+	case "":
+		c.AuthorizationMode = AuthorizationRBAC
+	case AuthorizationRBAC, AuthorizationAlwaysAllow:
+	default:
+		return fmt.Errorf("--authorization-mode %q: must be %s or %s", c.AuthorizationMode, AuthorizationRBAC, AuthorizationAlwaysAllow)
+	}
 	return nil
 }
+
+// The authorization modes of --authorization-mode.
+const (
+	AuthorizationRBAC        = "RBAC"
+	AuthorizationAlwaysAllow = "AlwaysAllow"
+)
 
 // Run starts the server and blocks until ctx ends, then shuts down gracefully.
 func Run(ctx context.Context, cfg Config) error {
@@ -191,6 +207,9 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	saAuthn := api.EnableServiceAccountTokens(saSigner, cfg.ServiceAccountIssuer)
+	if cfg.AuthorizationMode == AuthorizationRBAC {
+		api.EnableRBAC()
+	}
 	authn := auth.Union(auth.NewX509(roots), tokens, saAuthn)
 	oidc, err := serviceaccount.OIDCHandler(cfg.ServiceAccountIssuer, "", net.JoinHostPort(advertise.String(), strconv.Itoa(cfg.Port)), saSigner)
 	if err != nil {
@@ -210,7 +229,9 @@ func Run(ctx context.Context, cfg Config) error {
 		apiHandler = withProfiling(apiHandler)
 	}
 	apiHandler = withOIDCDiscovery(oidc, apiHandler)
-	handler := auth.Middleware(authn, auth.DefaultAnonymousPaths, auth.Impersonation(apiHandler))
+	// As kube-apiserver: authenticate, authorize and apply impersonation, authorize the (impersonated) request.
+	handler := auth.Middleware(authn, auth.DefaultAnonymousPaths,
+		api.WithImpersonationAuthorization(auth.Impersonation(api.WithAuthorization(apiHandler))))
 
 	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.BindAddress, strconv.Itoa(cfg.Port)))
 	if err != nil {

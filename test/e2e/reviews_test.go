@@ -15,7 +15,8 @@ import (
 )
 
 func TestAuthReviews(t *testing.T) {
-	c := startServer(t)
+	// AlwaysAllow: what the reviews answer without RBAC (rbac_authz_test.go checks them under RBAC).
+	c := startServer(t, "--authorization-mode=AlwaysAllow")
 
 	t.Run("discovery", func(t *testing.T) {
 		out := c.mustKubectl(t, "api-resources", "--api-group=authorization.k8s.io", "--no-headers", "-o", "name")

@@ -66,9 +66,16 @@ func TestServiceAccountToken(t *testing.T) {
 		len(u.Extra["authentication.kubernetes.io/credential-id"]) != 1 {
 		t.Fatalf("whoami: %+v", u)
 	}
-	if _, stderr, code := c.kubectlWith(t, kubectlOpts{kubeconfig: tokenKubeconfig(t, c, token)}, "get", "pods"); code != 0 {
-		t.Fatalf("get pods with the token: %s", stderr)
+	// RBAC: the account may read pods once a RoleBinding grants it, as a user would bind it.
+	if _, stderr, code := c.kubectlWith(t, kubectlOpts{kubeconfig: tokenKubeconfig(t, c, token)}, "get", "pods"); code == 0 ||
+		!strings.Contains(stderr, `pods is forbidden: User "system:serviceaccount:default:default" cannot list resource "pods" in API group "" in the namespace "default"`) {
+		t.Fatalf("get pods with the token before a binding: exit %d %s", code, stderr)
 	}
+	c.mustKubectl(t, "create", "rolebinding", "default-view", "--clusterrole=view", "--serviceaccount=default:default")
+	eventually(t, 30*time.Second, "get pods with the token", func() (bool, string) {
+		_, stderr, code := c.kubectlWith(t, kubectlOpts{kubeconfig: tokenKubeconfig(t, c, token)}, "get", "pods")
+		return code == 0, stderr
+	})
 	// A token signed by another key, or tampered with, is refused.
 	parts := strings.Split(token, ".")
 	forged := parts[0] + "." + parts[1] + "." + strings.Repeat("A", len(parts[2]))
@@ -182,7 +189,10 @@ func TestServiceAccountTokenInPod(t *testing.T) {
 		u.Extra["authentication.kubernetes.io/pod-uid"][0] != string(pod.UID) || u.Extra["authentication.kubernetes.io/node-name"][0] != kc.node {
 		t.Fatalf("whoami: %+v", u)
 	}
-	if _, stderr, code := kc.kubectlWith(t, kubectlOpts{kubeconfig: tokenKubeconfig(t, kc.cluster, token)}, "get", "pods"); code != 0 {
-		t.Fatalf("get pods with the pod's token: %s", stderr)
-	}
+	// RBAC: reading pods needs a binding, as upstream.
+	kc.mustKubectl(t, "create", "rolebinding", "default-view", "--clusterrole=view", "--serviceaccount=default:default")
+	eventually(t, 30*time.Second, "get pods with the pod's token", func() (bool, string) {
+		_, stderr, code := kc.kubectlWith(t, kubectlOpts{kubeconfig: tokenKubeconfig(t, kc.cluster, token)}, "get", "pods")
+		return code == 0, stderr
+	})
 }

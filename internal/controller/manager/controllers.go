@@ -1,6 +1,7 @@
 package manager
 
 import (
+	"github.com/skiff-sh/skiff/internal/controller/clusterroleaggregation"
 	"github.com/skiff-sh/skiff/internal/controller/cronjob"
 	"github.com/skiff-sh/skiff/internal/controller/daemonset"
 	"github.com/skiff-sh/skiff/internal/controller/deployment"
@@ -43,4 +44,5 @@ var Controllers = []Registration{
 	{Name: resourcequota.Name, Workers: 5, New: resourcequota.New},
 	{Name: disruption.Name, Workers: 1, New: disruption.New},
 	{Name: servicelb.Name, Workers: 1, New: servicelb.New},
+	{Name: clusterroleaggregation.Name, Workers: 1, New: clusterroleaggregation.New},
 }

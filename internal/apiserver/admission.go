@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/big"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -255,6 +256,21 @@ func externallyAccessible(svc *corev1.Service) bool {
 // dropTypeDependentFields clears, on a type change, the fields the old type had that the new one may not have, when
 // the update left them as they were (Kubernetes' service strategy); allocateService handles the NodePorts.
 func dropTypeDependentFields(svc, old *corev1.Service) {
+	if needsClusterIP(old) && !needsClusterIP(svc) && svc.Spec.ClusterIP != corev1.ClusterIPNone {
+		// Released by allocateService's caller once the update commits.
+		if svc.Spec.ClusterIP == old.Spec.ClusterIP && slices.Equal(svc.Spec.ClusterIPs, old.Spec.ClusterIPs) {
+			svc.Spec.ClusterIP, svc.Spec.ClusterIPs = "", nil
+		}
+		if slices.Equal(svc.Spec.IPFamilies, old.Spec.IPFamilies) {
+			svc.Spec.IPFamilies = nil
+		}
+		if ptrEqual(svc.Spec.IPFamilyPolicy, old.Spec.IPFamilyPolicy) {
+			svc.Spec.IPFamilyPolicy = nil
+		}
+	}
+	if svc.Spec.Type == corev1.ServiceTypeExternalName && ptrEqual(svc.Spec.InternalTrafficPolicy, old.Spec.InternalTrafficPolicy) {
+		svc.Spec.InternalTrafficPolicy = nil
+	}
 	if old.Spec.Type == corev1.ServiceTypeLoadBalancer && svc.Spec.Type != corev1.ServiceTypeLoadBalancer {
 		if a, b := svc.Spec.AllocateLoadBalancerNodePorts, old.Spec.AllocateLoadBalancerNodePorts; a != nil && b != nil && *a == *b {
 			svc.Spec.AllocateLoadBalancerNodePorts = nil
@@ -281,6 +297,10 @@ func needsNodePorts(svc *corev1.Service) bool {
 		return true
 	}
 	return svc.Spec.Type == corev1.ServiceTypeLoadBalancer && (svc.Spec.AllocateLoadBalancerNodePorts == nil || *svc.Spec.AllocateLoadBalancerNodePorts)
+}
+
+func ptrEqual[T comparable](a, b *T) bool {
+	return a == b || (a != nil && b != nil && *a == *b)
 }
 
 // allocateService assigns the ClusterIP and NodePorts of a new or changed Service; old is nil on create.
@@ -316,7 +336,7 @@ func (s *APIServer) allocateService(ctx context.Context, svc *corev1.Service, ol
 			}
 		}
 	}
-	if needsClusterIP(svc) && (old == nil || svc.Spec.ClusterIP != oldIP) {
+	if needsClusterIP(svc) && (old == nil || svc.Spec.ClusterIP != oldIP || !needsClusterIP(old)) {
 		if svc.Spec.ClusterIP == "" {
 			ip, err := s.ipAlloc.AllocateNext(ctx)
 			if err != nil {

@@ -254,6 +254,33 @@ func TestServiceTypeChangeReleasesNodePort(t *testing.T) {
 	}
 }
 
+// An ExternalName Service turned into a ClusterIP one gets a ClusterIP, and one turned back releases it (the upstream
+// DNS conformance spec "should provide DNS for ExternalName services" switches both ways).
+func TestServiceTypeChangeFromExternalName(t *testing.T) {
+	ts := newTestServer(t)
+	r := ts.create("/api/v1/namespaces/default/services", `{"apiVersion":"v1","kind":"Service","metadata":{"name":"ext"},"spec":{"type":"ExternalName","externalName":"foo.example.com"}}`)
+	if r.code != 201 {
+		t.Fatalf("create: %d %s", r.code, r.body)
+	}
+	r = ts.do("PATCH", "/api/v1/namespaces/default/services/ext", "application/merge-patch+json", "", []byte(`{"spec":{"type":"ClusterIP","externalName":null,"ports":[{"name":"http","port":80}]}}`))
+	if r.code != 200 {
+		t.Fatalf("to ClusterIP: %d %s", r.code, r.body)
+	}
+	var svc corev1.Service
+	_ = json.Unmarshal(r.body, &svc)
+	if net.ParseIP(svc.Spec.ClusterIP) == nil || len(svc.Spec.ClusterIPs) != 1 || svc.Spec.ClusterIPs[0] != svc.Spec.ClusterIP {
+		t.Fatalf("after the change: clusterIP %q clusterIPs %q", svc.Spec.ClusterIP, svc.Spec.ClusterIPs)
+	}
+	r = ts.do("PATCH", "/api/v1/namespaces/default/services/ext", "application/merge-patch+json", "", []byte(`{"spec":{"type":"ExternalName","externalName":"bar.example.com","clusterIP":"","clusterIPs":null}}`))
+	if r.code != 200 {
+		t.Fatalf("back to ExternalName: %d %s", r.code, r.body)
+	}
+	again := fmt.Sprintf(`{"apiVersion":"v1","kind":"Service","metadata":{"name":"reuse"},"spec":{"clusterIP":%q,"ports":[{"port":80}]}}`, svc.Spec.ClusterIP)
+	if r := ts.create("/api/v1/namespaces/default/services", again); r.code != 201 {
+		t.Fatalf("the released ClusterIP %s: %d %s", svc.Spec.ClusterIP, r.code, r.body)
+	}
+}
+
 // BenchmarkServiceCreate reports the cost of a NodePort Service create, whose ClusterIP and NodePort are each one
 // compare-and-swap on their etcd bitmap.
 func BenchmarkServiceCreate(b *testing.B) {

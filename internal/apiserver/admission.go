@@ -143,6 +143,13 @@ func admitPod(p *corev1.Pod) {
 		p.Spec.ServiceAccountName = "default"
 	}
 	p.Spec.DeprecatedServiceAccount = p.Spec.ServiceAccountName
+	defaultTolerationSeconds(p)
+	p.Status = corev1.PodStatus{Phase: corev1.PodPending, QOSClass: qosClass(&p.Spec)}
+}
+
+// defaultTolerationSeconds is the DefaultTolerationSeconds admission plugin, on create and on update as upstream's:
+// a pod tolerates the not-ready and unreachable NoExecute taints for 300 s unless it says otherwise.
+func defaultTolerationSeconds(p *corev1.Pod) {
 	addToleration := func(key string) {
 		for _, t := range p.Spec.Tolerations {
 			if (t.Key == key || t.Key == "" && t.Operator == corev1.TolerationOpExists) && (t.Effect == corev1.TaintEffectNoExecute || t.Effect == "") {
@@ -154,7 +161,6 @@ func admitPod(p *corev1.Pod) {
 	}
 	addToleration("node.kubernetes.io/not-ready")
 	addToleration("node.kubernetes.io/unreachable")
-	p.Status = corev1.PodStatus{Phase: corev1.PodPending, QOSClass: qosClass(&p.Spec)}
 }
 
 // qosClass computes the pod's QoS class as Kubernetes does.
@@ -229,6 +235,7 @@ func (s *APIServer) admitUpdate(ctx context.Context, res *resource, obj, old run
 		return s.allocateService(ctx, o, old.(*corev1.Service))
 	case *corev1.Pod:
 		op := old.(*corev1.Pod)
+		defaultTolerationSeconds(o)
 		// Fields set by admission are not the user's to drop on update.
 		if o.Spec.ServiceAccountName == "" {
 			o.Spec.ServiceAccountName = op.Spec.ServiceAccountName

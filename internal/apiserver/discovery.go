@@ -43,7 +43,8 @@ func (s *APIServer) subresourcesOf(r *resource) []subresourceInfo {
 	case r.Kind == "Pod":
 		out = append(out,
 			subresourceInfo{"binding", schema.GroupVersionKind{Version: "v1", Kind: "Binding"}, []string{"create"}},
-			subresourceInfo{"eviction", schema.GroupVersionKind{Group: "policy", Version: "v1", Kind: "Eviction"}, []string{"create"}})
+			subresourceInfo{"eviction", schema.GroupVersionKind{Group: "policy", Version: "v1", Kind: "Eviction"}, []string{"create"}},
+			subresourceInfo{subEphemeral, r.GVK(), []string{"get", "patch", "update"}})
 		out = append(out, s.extraPodSubresources...)
 	case r.Kind == "Namespace":
 		out = append(out, subresourceInfo{"finalize", r.GVK(), []string{"update"}})

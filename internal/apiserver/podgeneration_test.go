@@ -45,3 +45,21 @@ func TestPodGeneration(t *testing.T) {
 		t.Fatalf("generation after a graceful delete = %d, want 3", g)
 	}
 }
+
+// Replacing a pod's tolerations keeps the default not-ready/unreachable ones (DefaultTolerationSeconds admits
+// updates too), so the update is valid and bumps the generation, as the upstream pod-generation spec does.
+func TestPodTolerationsReplaced(t *testing.T) {
+	ts := newTestServer(t)
+	if r := ts.create("/api/v1/namespaces/default/pods", `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"i"}]}}`); r.code != 201 {
+		t.Fatalf("create: %d %s", r.code, r.body)
+	}
+	r := ts.do("PATCH", "/api/v1/namespaces/default/pods/p", "application/merge-patch+json", "", []byte(`{"spec":{"tolerations":[{"key":"foo","operator":"Equal","value":"bar","effect":"NoSchedule"}]}}`))
+	if r.code != 200 {
+		t.Fatalf("replace tolerations: %d %s", r.code, r.body)
+	}
+	var p corev1.Pod
+	_ = json.Unmarshal(r.body, &p)
+	if len(p.Spec.Tolerations) != 3 || p.Generation != 2 {
+		t.Fatalf("tolerations %+v generation %d", p.Spec.Tolerations, p.Generation)
+	}
+}

@@ -1,7 +1,9 @@
 package apiserver
 
 import (
+	"bufio"
 	"context"
+	"net"
 	"net/http"
 	"slices"
 	"strconv"
@@ -312,6 +314,15 @@ func (w *statusWriter) Flush() {
 }
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Hijack hands over the connection (a WebSocket upgrade: golang.org/x/net/websocket asserts http.Hijacker on the
+// writer itself rather than asking a ResponseController); the request counts as 101 Switching Protocols.
+func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	if w.code == 0 {
+		w.code = http.StatusSwitchingProtocols
+	}
+	return http.NewResponseController(w.ResponseWriter).Hijack()
+}
 
 // objectCounter reports apiserver_storage_objects and apiserver_resource_objects from the watch caches at scrape time.
 type objectCounter struct{ s *APIServer }

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/prometheus/common/expfmt"
@@ -124,14 +125,27 @@ func TestPrometheusMetrics(t *testing.T) {
 			t.Errorf("/metrics has no %s", name)
 		}
 	}
-	found := false
-	for _, mt := range fams["apiserver_storage_objects"].GetMetric() {
-		if mt.GetLabel()[0].GetValue() == "configmaps" && mt.GetGauge().GetValue() >= 1 {
-			found = true
+	// The count comes from the watch cache, which sees the create a moment after it returns: poll with a deadline.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		found := false
+		for _, mt := range fams["apiserver_storage_objects"].GetMetric() {
+			if mt.GetLabel()[0].GetValue() == "configmaps" && mt.GetGauge().GetValue() >= 1 {
+				found = true
+			}
 		}
-	}
-	if !found {
-		t.Error("apiserver_storage_objects{resource=configmaps} is not >= 1")
+		if found {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("apiserver_storage_objects{resource=configmaps} is not >= 1")
+		}
+		time.Sleep(50 * time.Millisecond)
+		rec = httptest.NewRecorder()
+		asUser(ts.api.Handler(), pki.AdminGroup).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+		if fams, err = parser.TextToMetricFamilies(bytes.NewReader(rec.Body.Bytes())); err != nil {
+			t.Fatalf("parse /metrics: %v", err)
+		}
 	}
 }
 
@@ -171,4 +185,40 @@ func BenchmarkInstrument(b *testing.B) {
 
 func schemaGVR(g, v, r string) schema.GroupVersionResource {
 	return schema.GroupVersionResource{Group: g, Version: v, Resource: r}
+}
+
+// The metrics writer must stay hijackable: golang.org/x/net/websocket (pods/log over a WebSocket) asserts
+// http.Hijacker on the writer it is given, and a failed assertion there hung the request.
+func TestStatusWriterHijack(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sw := &statusWriter{ResponseWriter: w}
+		hj, ok := any(sw).(http.Hijacker)
+		if !ok {
+			http.Error(w, "not a Hijacker", http.StatusInternalServerError)
+			return
+		}
+		conn, buf, err := hj.Hijack()
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		defer conn.Close()
+		_, _ = buf.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: test\r\nConnection: Upgrade\r\n\r\n")
+		_ = buf.Flush()
+		if sw.code != http.StatusSwitchingProtocols {
+			t.Errorf("recorded code %d, want 101", sw.code)
+		}
+	}))
+	defer srv.Close()
+	req, _ := http.NewRequest(http.MethodGet, srv.URL, nil)
+	req.Header.Set("Connection", "Upgrade")
+	req.Header.Set("Upgrade", "test")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("status %d, want 101", resp.StatusCode)
+	}
 }

@@ -689,6 +689,8 @@ func (s *APIServer) updateObject(ctx context.Context, res *resource, ns, name, s
 			prepareUpdate(newObj, cur)
 		case "status":
 			prepareStatusUpdate(newObj, cur, s.clock.Now())
+		case subEphemeral:
+			prepareEphemeralContainersUpdate(newObj, cur)
 		}
 		defaults.Apply(newObj)
 		if res.Generation && sub == "" && om.GetDeletionTimestamp() == nil && generationChanged(newObj, cur) {
@@ -700,6 +702,8 @@ func (s *APIServer) updateObject(ctx context.Context, res *resource, ns, name, s
 		var errs field.ErrorList
 		if sub == "status" {
 			errs = validation.ValidateStatusUpdate(newObj, cur)
+		} else if sub == subEphemeral {
+			errs = validateEphemeralContainersUpdate(newObj, cur)
 		} else if sub != "delete" && sub != "binding" { // graceful deletion sets deletionTimestamp and binding sets spec.nodeName, both of which update validation forbids (as upstream, neither is validated as an update)
 			errs = validation.ValidateUpdate(newObj, cur)
 		}

@@ -47,6 +47,8 @@ func (s *APIServer) serveSubresource(w http.ResponseWriter, r *http.Request, ri 
 		default:
 			err = apierrors.NewMethodNotSupported(gr, r.Method)
 		}
+	case ri.Subresource == subEphemeral && res.Kind == "Pod" && res.GVR.Group == "":
+		err = s.serveEphemeralContainers(w, r, ri, res)
 	case ri.Subresource == "binding" && res.Kind == "Pod" && ri.Verb == "create":
 		err = s.bindPod(w, r, ri.Namespace, ri.Name)
 	case ri.Subresource == "eviction" && res.Kind == "Pod" && ri.Verb == "create":

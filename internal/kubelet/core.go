@@ -146,6 +146,9 @@ type containerStart struct {
 	Name    string
 	Init    bool
 	Attempt uint32
+	// Ephemeral marks an ephemeral container; TargetID is then the ID of the container whose PID namespace it joins.
+	Ephemeral bool
+	TargetID  string
 }
 
 // containerKill asks to stop one running container.
@@ -307,6 +310,9 @@ func planRuntime(in syncInput) syncPlan {
 			p.Kill = append(p.Kill, containerKill{ID: c.ID, Name: c.Name, Message: "stale sandbox"})
 		}
 	}
+
+	// Ephemeral containers start once, even before the pod is initialized (as the kubelet's computePodActions).
+	p.Start = append(p.Start, ephemeralStarts(pod, obs, sb)...)
 
 	// Init containers, in order, until one is not done. A pod whose regular containers already started is initialized.
 	initialized := true

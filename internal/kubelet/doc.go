@@ -9,6 +9,8 @@
 //     PodStatus. They do no I/O and are table-tested.
 //   - worker.go is the thin shell: one goroutine per pod observes the runtime, calls plan, carries the actions out
 //     (sandbox, volumes, env, images, hooks, graceful termination), runs probes and writes pods/status and events.
+//   - ephemeral.go: ephemeral containers (kubectl debug) start once in the current sandbox, never restart, join their
+//     target's PID namespace, and are reported in status.ephemeralContainerStatuses.
 //   - neigh.go: once a sandbox has its IP, the host's neighbour (ARP) entries for that IP are flushed, since a reused
 //     pod IP would otherwise be unreachable from the host (probes, Service traffic) for 5-10 s.
 //   - node.go registers the Node (capacity, addresses, nodeInfo, conditions) and renews the Lease every 10 s.

@@ -181,7 +181,7 @@ func (w *podWorker) createSandbox(ctx context.Context, pod *corev1.Pod, attempt 
 // writeHosts writes the pod's /etc/hosts (mounted into every container, as the kubelet does).
 func (w *podWorker) writeHosts(pod *corev1.Pod, ip string) error {
 	var b strings.Builder
-	b.WriteString("# Kubernetes-managed hosts file (skiff).\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nfe00::0\tip6-mcastprefix\nfe00::1\tip6-allnodes\nfe00::2\tip6-allrouters\n")
+	b.WriteString("# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nfe00::0\tip6-mcastprefix\nfe00::1\tip6-allnodes\nfe00::2\tip6-allrouters\n")
 	if ip != "" {
 		name := podHostname(pod)
 		if pod.Spec.Subdomain != "" {
@@ -189,6 +189,9 @@ func (w *podWorker) writeHosts(pod *corev1.Pod, ip string) error {
 		} else {
 			fmt.Fprintf(&b, "%s\t%s\n", ip, name)
 		}
+	}
+	if len(pod.Spec.HostAliases) > 0 {
+		b.WriteString("\n# Entries added by HostAliases.\n")
 	}
 	for _, ha := range pod.Spec.HostAliases {
 		fmt.Fprintf(&b, "%s\t%s\n", ha.IP, strings.Join(ha.Hostnames, "\t"))
@@ -286,6 +289,7 @@ func (w *podWorker) startContainer(ctx context.Context, pod *corev1.Pod, sb *obs
 		w.cEvent(pod, s.Name, corev1.EventTypeWarning, "Failed", "Error: %v", err)
 		return err
 	}
+	joinTarget(cfg, s)
 	created, err := w.k.cri.rt.CreateContainer(ctx, &runtimeapi.CreateContainerRequest{PodSandboxId: sb.ID, Config: cfg, SandboxConfig: sbCfg})
 	if err != nil {
 		msg := trimErr(err)

@@ -134,6 +134,8 @@ func buildStatus(in statusInput) corev1.PodStatus {
 		StartTime:         old.StartTime,
 		QOSClass:          qosClass(pod),
 		NominatedNodeName: old.NominatedNodeName,
+		// The generation this status was computed from (PodObservedGenerationTracking).
+		ObservedGeneration: pod.Generation,
 	}
 	if in.HostIP != "" {
 		st.HostIPs = []corev1.HostIP{{IP: in.HostIP}}
@@ -196,6 +198,7 @@ func buildStatus(in statusInput) corev1.PodStatus {
 			notReady = append(notReady, c.Name)
 		}
 	}
+	st.EphemeralContainerStatuses = ephemeralStatuses(&in, sandboxID)
 	st.Phase = podPhase(pod, &in, st.InitContainerStatuses, st.ContainerStatuses, initDone)
 	if in.Failed {
 		st.Phase = corev1.PodFailed
@@ -208,7 +211,7 @@ func buildStatus(in statusInput) corev1.PodStatus {
 			s = corev1.ConditionTrue
 			reason, msg = "", ""
 		}
-		c := corev1.PodCondition{Type: t, Status: s, Reason: reason, Message: msg, LastTransitionTime: *metaTime(in.Now)}
+		c := corev1.PodCondition{Type: t, ObservedGeneration: pod.Generation, Status: s, Reason: reason, Message: msg, LastTransitionTime: *metaTime(in.Now)}
 		for _, o := range old.Conditions {
 			if o.Type == t && o.Status == s {
 				c.LastTransitionTime = o.LastTransitionTime

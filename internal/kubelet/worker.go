@@ -93,6 +93,11 @@ func containerEventRef(pod *corev1.Pod, name string) *corev1.ObjectReference {
 			ref.FieldPath = fmt.Sprintf("spec.initContainers{%s}", name)
 		}
 	}
+	for _, c := range pod.Spec.EphemeralContainers {
+		if c.Name == name {
+			ref.FieldPath = fmt.Sprintf("spec.ephemeralContainers{%s}", name)
+		}
+	}
 	return ref
 }
 
@@ -389,6 +394,11 @@ func findSpec(pod *corev1.Pod, name string) *corev1.Container {
 	for i := range pod.Spec.InitContainers {
 		if pod.Spec.InitContainers[i].Name == name {
 			return &pod.Spec.InitContainers[i]
+		}
+	}
+	for i := range pod.Spec.EphemeralContainers {
+		if pod.Spec.EphemeralContainers[i].Name == name {
+			return (*corev1.Container)(&pod.Spec.EphemeralContainers[i].EphemeralContainerCommon)
 		}
 	}
 	return nil

@@ -48,7 +48,7 @@ type Controller struct {
 	synced      []cache.InformerSynced
 
 	queue   workqueue.TypedRateLimitingInterface[string]
-	tracker *tracker
+	tracker *controllerutil.SliceTracker
 	// maxPerSlice is MaxEndpointsPerSlice; tests lower it.
 	maxPerSlice int
 }
@@ -79,7 +79,7 @@ func newController(cc controller.Context) (*Controller, error) {
 		nodeLister:  nodeInf.Lister(),
 		sliceLister: sliceInf.Lister(),
 		queue:       controller.NewQueue[string](Name),
-		tracker:     newTracker(),
+		tracker:     controllerutil.NewSliceTracker(),
 		maxPerSlice: MaxEndpointsPerSlice,
 	}
 	var err error
@@ -180,14 +180,14 @@ func serviceKeyOf(obj any) (*discoveryv1.EndpointSlice, string, bool) {
 
 // sliceChanged queues the Service of a managed slice that someone else changed (its own writes need no sync).
 func (c *Controller) sliceChanged(obj any) {
-	if s, key, ok := serviceKeyOf(obj); ok && !c.tracker.ownEvent(key, s) {
+	if s, key, ok := serviceKeyOf(obj); ok && !c.tracker.OwnEvent(key, s) {
 		c.queue.Add(key)
 	}
 }
 
 // sliceDeleted queues the Service of a managed slice that someone else deleted.
 func (c *Controller) sliceDeleted(obj any) {
-	if s, key, ok := serviceKeyOf(obj); ok && !c.tracker.observedDeletion(key, s.UID) {
+	if s, key, ok := serviceKeyOf(obj); ok && !c.tracker.ObservedDeletion(key, s.UID) {
 		c.queue.Add(key)
 	}
 }
@@ -202,7 +202,7 @@ func (c *Controller) sync(ctx context.Context, key string) (controller.Result, e
 	svc, err := c.svcLister.Services(ns).Get(name)
 	if apierrors.IsNotFound(err) {
 		// The slices go with their owner (garbage collector).
-		c.tracker.forget(key)
+		c.tracker.Forget(key)
 		return controller.Result{}, nil
 	}
 	if err != nil {
@@ -222,7 +222,7 @@ func (c *Controller) sync(ctx context.Context, key string) (controller.Result, e
 	if err != nil {
 		return controller.Result{}, err
 	}
-	if c.tracker.stale(key, cached) {
+	if c.tracker.Stale(key, cached) {
 		return controller.Result{}, ErrStaleCache
 	}
 	existing := make([]*discoveryv1.EndpointSlice, 0, len(cached))
@@ -268,7 +268,7 @@ func (c *Controller) apply(ctx context.Context, key string, svc *corev1.Service,
 				}
 				return fmt.Errorf("create EndpointSlice: %w", err)
 			}
-			c.tracker.wrote(key, created)
+			c.tracker.Wrote(key, created)
 		}
 	}
 	for _, s := range plan.Update {
@@ -276,7 +276,7 @@ func (c *Controller) apply(ctx context.Context, key string, svc *corev1.Service,
 		if err != nil {
 			return fmt.Errorf("update EndpointSlice %s: %w", s.Name, err)
 		}
-		c.tracker.wrote(key, updated)
+		c.tracker.Wrote(key, updated)
 	}
 	for _, s := range plan.Delete {
 		uid := s.UID
@@ -284,7 +284,7 @@ func (c *Controller) apply(ctx context.Context, key string, svc *corev1.Service,
 		if err != nil && !apierrors.IsNotFound(err) {
 			return fmt.Errorf("delete EndpointSlice %s: %w", s.Name, err)
 		}
-		c.tracker.deleted(key, uid)
+		c.tracker.Deleted(key, uid)
 	}
 	return nil
 }

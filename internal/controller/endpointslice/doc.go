@@ -54,8 +54,8 @@
 // # Not done (upstream has it)
 //
 // Topology-aware hints, the endpoints.kubernetes.io/last-change-trigger-time
-// annotation, batching of pod updates, and mirroring of selector-less
-// Services' Endpoints (the EndpointSliceMirroring controller).
+// annotation and batching of pod updates. (Selector-less Services' Endpoints
+// are mirrored by internal/controller/endpointslicemirroring.)
 //
 // # Caller's duties
 //

@@ -8,6 +8,7 @@ import (
 	"github.com/skiff-sh/skiff/internal/controller/disruption"
 	"github.com/skiff-sh/skiff/internal/controller/endpoints"
 	"github.com/skiff-sh/skiff/internal/controller/endpointslice"
+	"github.com/skiff-sh/skiff/internal/controller/endpointslicemirroring"
 	"github.com/skiff-sh/skiff/internal/controller/garbagecollector"
 	"github.com/skiff-sh/skiff/internal/controller/job"
 	"github.com/skiff-sh/skiff/internal/controller/namespace"
@@ -39,6 +40,7 @@ var Controllers = []Registration{
 	{Name: statefulset.Name, Workers: 5, New: statefulset.New},
 	{Name: nodelifecycle.Name, Workers: 8, New: nodelifecycle.New},
 	{Name: endpointslice.Name, Workers: 5, New: endpointslice.New},
+	{Name: endpointslicemirroring.Name, Workers: 5, New: endpointslicemirroring.New},
 	{Name: endpoints.Name, Workers: 5, New: endpoints.New},
 	{Name: podgc.Name, Workers: 1, New: podgc.New},
 	{Name: resourcequota.Name, Workers: 5, New: resourcequota.New},

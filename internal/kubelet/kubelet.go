@@ -149,6 +149,14 @@ type Kubelet struct {
 	// finished holds pods this kubelet deleted (finalized), by UID.
 	finished map[types.UID]time.Time
 
+	admitMu sync.Mutex // serializes pod admission (admission.go); guards admitted and rejected
+	// admitted holds the pods admitted to run here, until their worker ends; rejected those refused.
+	admitted map[types.UID]*corev1.Pod
+	rejected map[types.UID]bool
+	// workerSeq numbers workers in the order their pods arrived (guarded by mu), so that admission gives way to
+	// older pods as the kubelet admits additions in creation order.
+	workerSeq uint64
+
 	node        *corev1.Node // last written Node, owned by the node loop
 	nodeVersion *runtimeapi.VersionResponse
 	// lastStatusReport is when the node loop last wrote node status; lease the Lease it last wrote (nil: read
@@ -380,7 +388,8 @@ func (k *Kubelet) configChanged(o any) {
 
 func (k *Kubelet) newWorkerLocked(ctx context.Context, uid types.UID, ns, name string) *podWorker {
 	wctx, cancel := context.WithCancel(ctx)
-	w := &podWorker{k: k, uid: uid, namespace: ns, name: name, cancel: cancel, wake: make(chan struct{}, 1),
+	k.workerSeq++
+	w := &podWorker{k: k, uid: uid, namespace: ns, name: name, cancel: cancel, wake: make(chan struct{}, 1), seq: k.workerSeq,
 		backoff: map[string]*backoffEntry{}, probes: map[string]*probeState{}, waiting: map[string]waiting{},
 		imageBackoff: map[string]*backoffEntry{}}
 	k.workers[uid] = w
@@ -388,6 +397,10 @@ func (k *Kubelet) newWorkerLocked(ctx context.Context, uid types.UID, ns, name s
 	go func() {
 		defer k.wg.Done()
 		w.run(wctx)
+		k.admitMu.Lock()
+		delete(k.admitted, uid)
+		delete(k.rejected, uid)
+		k.admitMu.Unlock()
 		k.mu.Lock()
 		if k.workers[uid] == w {
 			delete(k.workers, uid)

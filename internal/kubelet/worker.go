@@ -41,6 +41,8 @@ type podWorker struct {
 	pulled       map[string]bool
 	messages     map[string]string // termination messages by container ID
 	tokens       map[tokenKey]cachedToken
+	admission    *podAdmission // decided on the first sync
+	seq          uint64        // arrival order (Kubelet.workerSeq); immutable
 }
 
 func (w *podWorker) kick() {
@@ -144,6 +146,15 @@ func (w *podWorker) sync(ctx context.Context) (time.Duration, bool) {
 	}
 	w.lastPod = pod
 	pod = pod.DeepCopy()
+	if w.admission == nil {
+		a := w.admit(ctx, pod, &obs)
+		w.admission = &a
+	}
+	if !w.admission.Admit && pod.DeletionTimestamp == nil {
+		// Rejected: nothing runs; the pod stays Failed until it is deleted.
+		w.reportRejected(ctx, pod)
+		return 0, false
+	}
 	w.fillMessages(pod, &obs)
 	now := w.k.clock.Now()
 

@@ -444,6 +444,53 @@ spec:
 				t.Errorf("no FailedPostStartHook event: %s", ev)
 			}
 		})
+		t.Run("AdmissionRejectsTakenHostPort", func(t *testing.T) {
+			t.Parallel()
+			// A pod bound straight to the node (no scheduler) whose host port another pod holds is rejected by the
+			// kubelet, as upstream's: Failed, reason NodePorts, never started.
+			kc.apply(t, `
+apiVersion: v1
+kind: Pod
+metadata: {name: hostport-first}
+spec:
+  nodeName: NODE
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: c
+    image: skiff.local/testapp:dev
+    args: ["pause"]
+    ports: [{containerPort: 8080, hostPort: 18931}]
+`)
+			eventually(t, 60*time.Second, "the first pod running", func() (bool, string) {
+				p := kc.pod(t, "hostport-first")
+				return p.Status.Phase == corev1.PodRunning, string(p.Status.Phase)
+			})
+			kc.apply(t, `
+apiVersion: v1
+kind: Pod
+metadata: {name: hostport-second}
+spec:
+  nodeName: NODE
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: c
+    image: skiff.local/testapp:dev
+    args: ["pause"]
+    ports: [{containerPort: 8080, hostPort: 18931}]
+`)
+			eventually(t, 60*time.Second, "the second pod rejected", func() (bool, string) {
+				p := kc.pod(t, "hostport-second")
+				return p.Status.Phase == corev1.PodFailed && p.Status.Reason == "NodePorts" &&
+					p.Status.Message == "Pod was rejected: Predicate NodePorts failed: node(s) didn't have free ports for the requested pod ports",
+					fmt.Sprintf("%s %s %s", p.Status.Phase, p.Status.Reason, p.Status.Message)
+			})
+			if p := kc.pod(t, "hostport-second"); len(p.Status.ContainerStatuses) != 0 {
+				t.Errorf("the rejected pod ran: %+v", p.Status.ContainerStatuses)
+			}
+			if p := kc.pod(t, "hostport-first"); p.Status.Phase != corev1.PodRunning {
+				t.Errorf("the first pod: %s", p.Status.Phase)
+			}
+		})
 		t.Run("SubPathExpr", func(t *testing.T) {
 			t.Parallel()
 			kc.apply(t, `

@@ -33,8 +33,10 @@ func TestStorageObjects(t *testing.T) {
 		apiResources(t, "storage.k8s.io",
 			"csidrivers storage.k8s.io/v1 false CSIDriver",
 			"csinodes storage.k8s.io/v1 false CSINode",
+			"csistoragecapacities storage.k8s.io/v1 true CSIStorageCapacity",
 			"storageclasses sc storage.k8s.io/v1 false StorageClass",
 			"volumeattachments storage.k8s.io/v1 false VolumeAttachment",
+			"volumeattributesclasses vac storage.k8s.io/v1 false VolumeAttributesClass",
 		)
 		apiResources(t, "node.k8s.io", "runtimeclasses node.k8s.io/v1 false RuntimeClass")
 	})

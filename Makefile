@@ -36,7 +36,7 @@ stop:
 	@if [ -f "$(DATA)/skiff.pid" ]; then kill "$$(cat $(DATA)/skiff.pid)" && rm -f "$(DATA)/skiff.pid"; fi
 
 lint:
-	@test -z "$$(gofmt -l cmd internal hack 2>/dev/null)" || { echo "gofmt needed:"; gofmt -l cmd internal; exit 1; }
+	@test -z "$$(gofmt -l cmd internal hack test 2>/dev/null)" || { echo "gofmt needed:"; gofmt -l cmd internal hack test; exit 1; }
 	$(GO) vet ./...
 	@command -v staticcheck >/dev/null || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	PATH="$$PATH:$$($(GO) env GOPATH)/bin" staticcheck ./...

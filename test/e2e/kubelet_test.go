@@ -481,7 +481,7 @@ spec:
 			eventually(t, 60*time.Second, "the second pod rejected", func() (bool, string) {
 				p := kc.pod(t, "hostport-second")
 				return p.Status.Phase == corev1.PodFailed && p.Status.Reason == "NodePorts" &&
-					p.Status.Message == "Pod was rejected: Predicate NodePorts failed: node(s) didn't have free ports for the requested pod ports",
+						p.Status.Message == "Pod was rejected: Predicate NodePorts failed: node(s) didn't have free ports for the requested pod ports",
 					fmt.Sprintf("%s %s %s", p.Status.Phase, p.Status.Reason, p.Status.Message)
 			})
 			if p := kc.pod(t, "hostport-second"); len(p.Status.ContainerStatuses) != 0 {

@@ -23,37 +23,11 @@ func (s *APIServer) serveEphemeralContainers(w http.ResponseWriter, r *http.Requ
 	case "get":
 		return s.get(w, r, ri, res)
 	case "update":
-		return s.updateEphemeralContainers(w, r, ri, res)
+		return s.updateSubresource(w, r, ri, res, subEphemeral)
 	case "patch":
 		return s.patch(w, r, ri, res, subEphemeral)
 	}
 	return apierrors.NewMethodNotSupported(res.GroupResource(), r.Method)
-}
-
-// updateEphemeralContainers is a PUT of a whole Pod of which only spec.ephemeralContainers is used.
-func (s *APIServer) updateEphemeralContainers(w http.ResponseWriter, r *http.Request, ri requestInfo, res *resource) error {
-	wo, err := parseWriteOptions(r)
-	if err != nil {
-		return err
-	}
-	data, err := readBody(r)
-	if err != nil {
-		return err
-	}
-	obj, err := s.codecs.decodeBody(w, r, data, res.New(), res.GVK())
-	if err != nil {
-		return err
-	}
-	if m := accessor(obj); m.GetName() != ri.Name {
-		return badRequest("the name of the object (%s) does not match the name on the URL (%s)", m.GetName(), ri.Name)
-	}
-	out, err := s.updateObject(r.Context(), res, ri.Namespace, ri.Name, subEphemeral, wo, func(runtime.Object) (runtime.Object, error) {
-		return obj.DeepCopyObject(), nil
-	})
-	if err != nil {
-		return err
-	}
-	return s.respondObject(w, r, res, http.StatusOK, out)
 }
 
 // prepareEphemeralContainersUpdate is upstream's EphemeralContainersStrategy.PrepareForUpdate: the result is old with

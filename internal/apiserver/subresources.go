@@ -30,7 +30,7 @@ func (s *APIServer) serveSubresource(w http.ResponseWriter, r *http.Request, ri 
 		case "get":
 			err = s.get(w, r, ri, res)
 		case "update":
-			err = s.updateStatus(w, r, ri, res)
+			err = s.updateSubresource(w, r, ri, res, "status")
 		case "patch":
 			err = s.patch(w, r, ri, res, "status")
 		default:
@@ -66,7 +66,9 @@ func (s *APIServer) serveSubresource(w http.ResponseWriter, r *http.Request, ri 
 	}
 }
 
-func (s *APIServer) updateStatus(w http.ResponseWriter, r *http.Request, ri requestInfo, res *resource) error {
+// updateSubresource is a PUT through a subresource that takes a whole object (status, ephemeralcontainers): the
+// object is decoded and handed to updateObject, whose sub strategy decides what of it is kept.
+func (s *APIServer) updateSubresource(w http.ResponseWriter, r *http.Request, ri requestInfo, res *resource, sub string) error {
 	wo, err := parseWriteOptions(r)
 	if err != nil {
 		return err
@@ -82,7 +84,7 @@ func (s *APIServer) updateStatus(w http.ResponseWriter, r *http.Request, ri requ
 	if m := accessor(obj); m.GetName() != ri.Name {
 		return badRequest("the name of the object (%s) does not match the name on the URL (%s)", m.GetName(), ri.Name)
 	}
-	out, err := s.updateObject(r.Context(), res, ri.Namespace, ri.Name, "status", wo, func(cur runtime.Object) (runtime.Object, error) {
+	out, err := s.updateObject(r.Context(), res, ri.Namespace, ri.Name, sub, wo, func(runtime.Object) (runtime.Object, error) {
 		return obj.DeepCopyObject(), nil
 	})
 	if err != nil {

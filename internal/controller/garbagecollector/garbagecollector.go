@@ -79,7 +79,12 @@ type GarbageCollector struct {
 	queue    workqueue.TypedRateLimitingInterface[objectKey]
 	log      *slog.Logger
 
-	// monitors is filled by addMonitor before any informer starts and only read afterwards.
+	// resyncPeriod is how often discovery is asked again for resources to watch (custom resources come and go);
+	// kube-controller-manager's garbage collector does it every 30 s.
+	resyncPeriod time.Duration
+
+	monMu sync.RWMutex // guards monitors
+	// monitors is filled by addMonitor: before the informers start, then as discovery finds new resources.
 	monitors map[schema.GroupResource]*monitor
 
 	absentMu sync.Mutex // guards absent
@@ -104,6 +109,8 @@ func newGarbageCollector(cc controller.Context) *GarbageCollector {
 		log:      cc.Log.With("controller", Name),
 		monitors: map[schema.GroupResource]*monitor{},
 		absent:   map[types.UID]struct{}{},
+
+		resyncPeriod: 30 * time.Second,
 	}
 	if cc.Discovery != nil {
 		gc.discover = func() ([]*metav1.APIResourceList, error) { return discovery.ServerPreferredResources(cc.Discovery) }
@@ -131,15 +138,66 @@ func (gc *GarbageCollector) Run(ctx context.Context, workers int) error {
 		if err := gc.addMonitor(gvr); err != nil {
 			return err
 		}
+		gc.monMu.RLock()
 		synced = append(synced, gc.monitors[gvr.GroupResource()].synced)
+		gc.monMu.RUnlock()
 	}
 	gc.factory.Start(ctx.Done())
 	gc.log.Info("watching resources", "count", len(resources))
 	if !cache.WaitForNamedCacheSync(Name, ctx.Done(), synced...) {
 		return nil
 	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		gc.resyncLoop(ctx)
+	}()
 	controller.RunWorkers(ctx, gc.log, gc.queue, workers, gc.sync)
+	wg.Wait()
 	return nil
+}
+
+// resyncLoop asks discovery again every resyncPeriod and starts watching the resources that appeared (the
+// custom resources of new CRDs) until ctx ends. Resources that disappear keep their idle informers.
+func (gc *GarbageCollector) resyncLoop(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-gc.clock.After(gc.resyncPeriod):
+		}
+		if gc.discover == nil {
+			continue
+		}
+		lists, err := gc.discover()
+		if err != nil && len(lists) == 0 {
+			gc.log.Warn("discovery failed", "err", err)
+			continue
+		}
+		added := 0
+		for _, gvr := range deletable(lists) {
+			gc.monMu.RLock()
+			_, known := gc.monitors[gvr.GroupResource()]
+			gc.monMu.RUnlock()
+			if known {
+				continue
+			}
+			if err := gc.addMonitor(gvr); err != nil {
+				gc.log.Warn("watching a new resource", "resource", gvr, "err", err)
+				continue
+			}
+			added++
+		}
+		if added == 0 {
+			continue
+		}
+		if r, ok := gc.mapper.(interface{ Reset() }); ok {
+			r.Reset() // owner references may name the new kinds
+		}
+		gc.factory.Start(ctx.Done())
+		gc.log.Info("watching new resources", "count", added)
+	}
 }
 
 // deletableResources asks discovery for the resources to watch, retrying until it answers or ctx ends.
@@ -187,6 +245,8 @@ func deletable(lists []*metav1.APIResourceList) []schema.GroupVersionResource {
 
 // addMonitor creates the metadata informer of gvr with the owner index and the event handlers.
 func (gc *GarbageCollector) addMonitor(gvr schema.GroupVersionResource) error {
+	gc.monMu.Lock()
+	defer gc.monMu.Unlock()
 	if _, ok := gc.monitors[gvr.GroupResource()]; ok {
 		return nil
 	}
@@ -300,6 +360,8 @@ type dependent struct {
 // dependents returns every cached object that names uid as an owner, ordered by key.
 func (gc *GarbageCollector) dependents(uid types.UID) []dependent {
 	var out []dependent
+	gc.monMu.RLock()
+	defer gc.monMu.RUnlock()
 	for _, mon := range gc.monitors {
 		items, err := mon.indexer.ByIndex(ownerIndex, string(uid))
 		if err != nil {
@@ -317,7 +379,9 @@ func (gc *GarbageCollector) dependents(uid types.UID) []dependent {
 
 // cached returns the object named by key from its informer's cache.
 func (gc *GarbageCollector) cached(key objectKey) (*metav1.PartialObjectMetadata, bool) {
+	gc.monMu.RLock()
 	mon, ok := gc.monitors[key.Resource.GroupResource()]
+	gc.monMu.RUnlock()
 	if !ok {
 		return nil, false
 	}
@@ -348,9 +412,11 @@ func (gc *GarbageCollector) ownerKey(ns string, ref metav1.OwnerReference) (obje
 		return objectKey{}, fmt.Errorf("owner kind %s: %w", gk, err)
 	}
 	key := objectKey{Resource: mapping.Resource, Name: ref.Name}
+	gc.monMu.RLock()
 	if mon, ok := gc.monitors[mapping.Resource.GroupResource()]; ok {
 		key.Resource = mon.resource
 	}
+	gc.monMu.RUnlock()
 	if mapping.Scope.Name() == meta.RESTScopeNameNamespace {
 		if ns == "" {
 			return key, errInvalidNamespace

@@ -513,3 +513,46 @@ func TestForegroundCycleIsBroken(t *testing.T) {
 	f.sync(key("b"))
 	f.expect("get configmaps b", "patch configmaps b application/merge-patch+json "+mergePatch(t, "finalizers", nil, "uid-b", "1"))
 }
+
+func TestResyncWatchesResourcesThatAppear(t *testing.T) {
+	f := newFixture(t)
+	fc := f.gc.clock.(*clock.Fake)
+	crontabs := schema.GroupVersionResource{Group: "stable.example.com", Version: "v1", Resource: "crontabs"}
+	verbs := metav1.Verbs{"delete", "get", "list", "watch"}
+	lists := make(chan []*metav1.APIResourceList, 1)
+	last := []*metav1.APIResourceList{{GroupVersion: "v1", APIResources: []metav1.APIResource{{Name: "configmaps", Namespaced: true, Kind: "ConfigMap", Verbs: verbs}}}}
+	f.gc.discover = func() ([]*metav1.APIResourceList, error) {
+		select {
+		case last = <-lists:
+		default:
+		}
+		return last, nil
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); f.gc.resyncLoop(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	has := func(gr schema.GroupResource) bool {
+		f.gc.monMu.RLock()
+		defer f.gc.monMu.RUnlock()
+		_, ok := f.gc.monitors[gr]
+		return ok
+	}
+	// A CRD is established: the next discovery lists its resource, and the collector starts watching it.
+	lists <- []*metav1.APIResourceList{
+		{GroupVersion: "v1", APIResources: []metav1.APIResource{{Name: "configmaps", Namespaced: true, Kind: "ConfigMap", Verbs: verbs}}},
+		{GroupVersion: "stable.example.com/v1", APIResources: []metav1.APIResource{{Name: "crontabs", Namespaced: true, Kind: "CronTab", Verbs: verbs}}},
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !has(crontabs.GroupResource()) {
+		if time.Now().After(deadline) {
+			t.Fatal("crontabs not watched after discovery listed them")
+		}
+		fc.Step(f.gc.resyncPeriod)
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !has(configmaps.GroupResource()) {
+		t.Error("configmaps no longer watched")
+	}
+}

@@ -236,6 +236,11 @@ func TestProxySubresources(t *testing.T) {
 		}
 	})
 	t.Run("Service", func(t *testing.T) {
+		// The proxy reads endpoints from the watch cache, which sees the slice created above a moment later.
+		deadline := time.Now().Add(10 * time.Second)
+		for ts.do("GET", ns+"/services/web:80/proxy/echo", "", "", nil).code == http.StatusServiceUnavailable && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
 		for _, name := range []string{"web:80", "web:http", "http:web:http"} {
 			rep := mustDo(t, ts, "POST", ns+"/services/"+name+"/proxy/echo?msg=s", "", 200).reply(t)
 			if rep.Method != "POST" || rep.Path != "/echo" || rep.Query != "msg=s" {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"mime"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 
@@ -60,7 +61,7 @@ func (s *APIServer) buildDiscovery() *discoveryDocs {
 	type gvKey struct{ g, v string }
 	var order []gvKey
 	byGV := map[gvKey][]*resource{}
-	for _, r := range s.resources {
+	for _, r := range slices.Concat(s.resources, s.crResources().list) {
 		k := gvKey{r.GVR.Group, r.GVR.Version}
 		if _, ok := byGV[k]; !ok {
 			order = append(order, k)
@@ -188,9 +189,26 @@ func (s *APIServer) serverAddress() string {
 	return ""
 }
 
+// docs returns the discovery documents, built on first use after a change of the served resources.
 func (s *APIServer) docs() *discoveryDocs {
-	s.discoveryOnce.Do(func() { s.discovery = s.buildDiscovery() })
-	return s.discovery
+	if d := s.discovery.Load(); d != nil {
+		return d
+	}
+	s.discoveryMu.Lock()
+	defer s.discoveryMu.Unlock()
+	if d := s.discovery.Load(); d != nil {
+		return d
+	}
+	d := s.buildDiscovery()
+	s.discovery.Store(d)
+	return d
+}
+
+// invalidateDiscovery makes the next request rebuild the discovery documents (the custom resources changed).
+func (s *APIServer) invalidateDiscovery() {
+	s.discoveryMu.Lock()
+	defer s.discoveryMu.Unlock()
+	s.discovery.Store(nil)
 }
 
 // wantsAggregated reports whether Accept asks for apidiscovery.k8s.io/v2 (or v2beta1) APIGroupDiscoveryList first.

@@ -40,6 +40,13 @@ func (s *APIServer) patch(w http.ResponseWriter, r *http.Request, ri requestInfo
 	case mediaApply:
 		return s.apply(w, r, ri, res, sub, data, wo, force == "true")
 	case mediaJSONP, mediaMergeP, mediaSMP:
+		if pt == mediaSMP && res.cr != nil {
+			// Custom resources have no patch strategies to merge by, as upstream.
+			return &apierrors.StatusError{ErrStatus: metav1.Status{
+				Status: metav1.StatusFailure, Code: http.StatusUnsupportedMediaType, Reason: metav1.StatusReasonUnsupportedMediaType,
+				Message: "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml",
+			}}
+		}
 	default:
 		return errUnsupportedMediaType(pt)
 	}
@@ -150,6 +157,11 @@ func (s *APIServer) decodePatched(w http.ResponseWriter, patched []byte, res *re
 			return nil, invalidPatch(err)
 		}
 	}
+	if res.cr != nil {
+		if err := res.cr.unknownFields(w, fv, obj); err != nil {
+			return nil, err
+		}
+	}
 	return obj, nil
 }
 
@@ -180,6 +192,11 @@ func (s *APIServer) apply(w http.ResponseWriter, r *http.Request, ri requestInfo
 		return nil
 	}
 	gvk := res.GVK()
+	if res.cr != nil {
+		if err := res.cr.pruneApplyPatch(w, fv, gvk, patchObj); err != nil {
+			return err
+		}
+	}
 	if pg := patchObj.GroupVersionKind(); pg.Kind == "" || pg.Version == "" {
 		return badRequest("apiVersion and kind must be set in an apply patch")
 	} else if pg != gvk {

@@ -20,6 +20,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -275,6 +276,11 @@ func partialMetadata(obj runtime.Object, res *resource) *metav1.PartialObjectMet
 		if om, ok := oma.GetObjectMeta().(*metav1.ObjectMeta); ok {
 			p.ObjectMeta = *om
 		}
+	} else if u, ok := obj.(*unstructured.Unstructured); ok {
+		// A custom resource keeps its metadata as JSON: convert it.
+		if m, ok := u.Object["metadata"].(map[string]any); ok {
+			_ = runtime.DefaultUnstructuredConverter.FromUnstructured(m, &p.ObjectMeta)
+		}
 	}
 	return p
 }
@@ -527,7 +533,7 @@ func (s *APIServer) create(w http.ResponseWriter, r *http.Request, ri requestInf
 	if err != nil {
 		return err
 	}
-	obj, err := s.codecs.decodeBody(w, r, data, res.New(), res.GVK())
+	obj, err := s.decodeResource(w, r, data, res)
 	if err != nil {
 		return err
 	}
@@ -556,12 +562,24 @@ func (s *APIServer) createObject(ctx context.Context, res *resource, ns string, 
 	if m.GetName() == "" && m.GetGenerateName() != "" {
 		m.SetName(m.GetGenerateName() + utilrand.String(5))
 	}
+	if res.cr != nil && res.cr.terminating {
+		err := apierrors.NewMethodNotSupported(res.GroupResource(), "create")
+		err.ErrStatus.Message = "create not allowed while custom resource definition is terminating"
+		return nil, err
+	}
 	res.ResetStatus(obj)
+	if res.cr != nil {
+		res.cr.resetStatus(obj, nil)
+	}
+	prepareForCreate(obj)
 	convertStringData(obj)
 	// Defaults first: some defaults apply only to objects that look new (no uid yet).
 	m.SetUID("")
 	m.SetResourceVersion("")
 	defaults.Apply(obj)
+	if res.cr != nil {
+		res.cr.prepare(obj)
+	}
 	now := metav1.NewTime(s.clock.Now().Truncate(1e9))
 	m.SetUID(uuidNew())
 	m.SetCreationTimestamp(now)
@@ -577,7 +595,7 @@ func (s *APIServer) createObject(ctx context.Context, res *resource, ns string, 
 	if err := s.admitCreate(ctx, res, obj); err != nil {
 		return nil, err
 	}
-	if errs := validation.ValidateCreate(obj); len(errs) > 0 {
+	if errs := validateCreate(res, obj); len(errs) > 0 {
 		s.releaseAllocations(ctx, res, obj, nil)
 		return nil, apierrors.NewInvalid(res.GVK().GroupKind(), m.GetName(), errs)
 	}
@@ -621,7 +639,7 @@ func (s *APIServer) update(w http.ResponseWriter, r *http.Request, ri requestInf
 	if err != nil {
 		return err
 	}
-	obj, err := s.codecs.decodeBody(w, r, data, res.New(), res.GVK())
+	obj, err := s.decodeResource(w, r, data, res)
 	if err != nil {
 		return err
 	}
@@ -686,21 +704,34 @@ func (s *APIServer) updateObject(ctx context.Context, res *resource, ns, name, s
 		switch sub {
 		case "":
 			res.KeepStatus(newObj, cur)
+			if res.cr != nil {
+				res.cr.resetStatus(newObj, cur)
+			}
 			prepareUpdate(newObj, cur)
 		case "status":
 			prepareStatusUpdate(newObj, cur, s.clock.Now())
+			if res.cr != nil {
+				res.cr.prepareStatusUpdate(newObj, cur)
+			}
 		case subEphemeral:
 			prepareEphemeralContainersUpdate(newObj, cur)
 		}
 		defaults.Apply(newObj)
-		if res.Generation && sub == "" && om.GetDeletionTimestamp() == nil && generationChanged(newObj, cur) {
+		if res.cr != nil {
+			res.cr.prepare(newObj)
+		}
+		if res.Generation && (sub == "" || sub == "scale") && om.GetDeletionTimestamp() == nil && generationChangedFor(res, newObj, cur) {
 			nm.SetGeneration(om.GetGeneration() + 1)
 		}
 		if err := s.admitUpdate(ctx, res, newObj, cur); err != nil {
 			return nil, err
 		}
 		var errs field.ErrorList
-		if sub == "status" {
+		if res.cr != nil {
+			if sub != "delete" {
+				errs = res.cr.validateUpdate(newObj, cur)
+			}
+		} else if sub == "status" {
 			errs = validation.ValidateStatusUpdate(newObj, cur)
 		} else if sub == subEphemeral {
 			errs = validateEphemeralContainersUpdate(newObj, cur)
@@ -840,6 +871,11 @@ func (s *APIServer) delete(w http.ResponseWriter, r *http.Request, ri requestInf
 
 // deleteObject deletes one object, or marks it for deletion when finalizers or a grace period must run first.
 func (s *APIServer) deleteObject(ctx context.Context, res *resource, ns, name string, opts *metav1.DeleteOptions) (runtime.Object, error) {
+	if res.GVR == crdGVR {
+		if err := s.markCRDDeleting(ctx, res, name, opts); err != nil {
+			return nil, err
+		}
+	}
 	key := res.keys.Key(ns, name)
 	dryRun := len(opts.DryRun) > 0
 	for attempt := 0; ; attempt++ {

@@ -17,6 +17,7 @@ import (
 	"github.com/skiff-sh/skiff/internal/clock"
 	"github.com/skiff-sh/skiff/internal/registry"
 	"github.com/skiff-sh/skiff/internal/storage"
+	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -54,6 +55,9 @@ type Config struct {
 	// Authorizer authorizes requests (WithAuthorization) and answers the access reviews; nil allows everything
 	// (AlwaysAllow). EnableRBAC sets it.
 	Authorizer Authorizer
+	// CustomResourcesChanged, when set, is called with the established CRDs whenever the custom resources
+	// served change (the OpenAPI documents follow them). Calls come from one goroutine, in order.
+	CustomResourcesChanged func(crds []*apiextv1.CustomResourceDefinition)
 }
 
 // APIServer serves the Kubernetes REST API from a Store.
@@ -85,8 +89,12 @@ type APIServer struct {
 	stopping chan struct{}
 	stopOnce sync.Once
 
-	discoveryOnce sync.Once
-	discovery     *discoveryDocs
+	discoveryMu sync.Mutex // serializes rebuilds of discovery
+	discovery   atomic.Pointer[discoveryDocs]
+
+	// crs is the table of custom resources served (crd.go); crd is the state of the loop that keeps it.
+	crs atomic.Pointer[crTable]
+	crd crdState
 
 	// Set before Run by the code that serves other paths (kubelet proxy, metrics).
 	extraPodSubresources []subresourceInfo
@@ -117,6 +125,9 @@ type resource struct {
 	fmOnce sync.Once
 	fm     map[string]*managedfields.FieldManager // by subresource ("" main)
 	fmErr  error
+
+	// cr is set for a custom resource: what its CRD says about this version (customresource.go).
+	cr *crInfo
 }
 
 var registerMetaOnce sync.Once
@@ -148,6 +159,7 @@ func New(cfg Config) (*APIServer, error) {
 		// Bodies may name meta.k8s.io/v1 for DeleteOptions and friends; client-go's scheme knows them only per API group.
 		metav1.AddToGroupVersion(scheme.Scheme, metav1.SchemeGroupVersion)
 		_ = metav1.AddMetaToScheme(scheme.Scheme)
+		_ = apiextv1.AddToScheme(scheme.Scheme)
 	})
 	s := &APIServer{
 		cfg:      cfg,
@@ -160,6 +172,7 @@ func New(cfg Config) (*APIServer, error) {
 		byGR:     map[schema.GroupResource]*resource{},
 		stopping: make(chan struct{}),
 		readyCh:  make(chan struct{}),
+		crd:      crdState{stores: map[string]*crStore{}, kick: make(chan struct{}, 1)},
 	}
 	for _, r := range registry.Resources() {
 		res := &resource{Resource: r, keys: storage.KeyFunc{GR: r.GroupResource(), Namespaced: r.Namespaced}, storeNew: r.New}
@@ -203,6 +216,11 @@ func (s *APIServer) Run(ctx context.Context) error {
 	go func() {
 		defer wg.Done()
 		s.progressLoop(ctx)
+	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.runCRDs(ctx)
 	}()
 	err := s.bootstrap(ctx)
 	if err == nil {
@@ -365,5 +383,9 @@ func (r *resource) stored(obj runtime.Object) runtime.Object {
 }
 
 func (s *APIServer) lookup(ri requestInfo) *resource {
-	return s.byGVR[schema.GroupVersionResource{Group: ri.Group, Version: ri.Version, Resource: ri.Resource}]
+	gvr := schema.GroupVersionResource{Group: ri.Group, Version: ri.Version, Resource: ri.Resource}
+	if r, ok := s.byGVR[gvr]; ok {
+		return r
+	}
+	return s.crResources().byGVR[gvr]
 }

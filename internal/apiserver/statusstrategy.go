@@ -1,6 +1,8 @@
 package apiserver
 
 import (
+	"github.com/skiff-sh/skiff/internal/apiextensions"
+	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"reflect"
 	"time"
 
@@ -86,8 +88,11 @@ func preparePodStatusUpdate(p, old *corev1.Pod) {
 // prepareUpdate is what kube-apiserver's main-resource strategies reset on an update besides the status
 // (which updateObject keeps): a namespace's spec.finalizers change only through /finalize.
 func prepareUpdate(obj, old runtime.Object) {
-	if ns, ok := obj.(*corev1.Namespace); ok {
-		ns.Spec.Finalizers = old.(*corev1.Namespace).Spec.Finalizers
+	switch o := obj.(type) {
+	case *corev1.Namespace:
+		o.Spec.Finalizers = old.(*corev1.Namespace).Spec.Finalizers
+	case *apiextv1.CustomResourceDefinition:
+		apiextensions.PrepareForUpdate(o, old.(*apiextv1.CustomResourceDefinition))
 	}
 }
 

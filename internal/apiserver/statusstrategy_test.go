@@ -1,6 +1,7 @@
 package apiserver
 
 import (
+	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"reflect"
 	"testing"
 	"time"
@@ -55,6 +56,9 @@ var statusSpecChange = map[string]func(runtime.Object){
 	},
 	"Ingress":          func(o runtime.Object) { o.(*networkingv1.Ingress).Spec.IngressClassName = ref("other") },
 	"VolumeAttachment": func(o runtime.Object) { o.(*storagev1.VolumeAttachment).Spec.NodeName = "other" },
+	"CustomResourceDefinition": func(o runtime.Object) {
+		o.(*apiextv1.CustomResourceDefinition).Spec.Group = "other.example.com"
+	},
 }
 
 func ref[T any](v T) *T { return &v }

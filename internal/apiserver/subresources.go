@@ -77,7 +77,7 @@ func (s *APIServer) updateSubresource(w http.ResponseWriter, r *http.Request, ri
 	if err != nil {
 		return err
 	}
-	obj, err := s.codecs.decodeBody(w, r, data, res.New(), res.GVK())
+	obj, err := s.decodeResource(w, r, data, res)
 	if err != nil {
 		return err
 	}
@@ -91,6 +91,14 @@ func (s *APIServer) updateSubresource(w http.ResponseWriter, r *http.Request, ri
 		return err
 	}
 	return s.respondObject(w, r, res, http.StatusOK, out)
+}
+
+// scaleFor returns the Scale of an object of res.
+func scaleFor(res *resource, obj runtime.Object) (*autoscalingv1.Scale, error) {
+	if res.cr != nil {
+		return res.cr.scaleOf(obj)
+	}
+	return scaleOf(obj)
 }
 
 // scaleOf returns the autoscaling/v1 Scale view of a scalable object.
@@ -153,7 +161,7 @@ func (s *APIServer) getScale(w http.ResponseWriter, r *http.Request, ri requestI
 	if err != nil {
 		return err
 	}
-	sc, err := scaleOf(obj)
+	sc, err := scaleFor(res, res.external(obj))
 	if err != nil {
 		return err
 	}
@@ -181,7 +189,7 @@ func (s *APIServer) updateScale(w http.ResponseWriter, r *http.Request, ri reque
 
 func (s *APIServer) applyScale(w http.ResponseWriter, r *http.Request, ri requestInfo, res *resource, wo writeOptions, change func(cur *autoscalingv1.Scale) (*autoscalingv1.Scale, error)) error {
 	out, err := s.updateObject(r.Context(), res, ri.Namespace, ri.Name, "scale", wo, func(cur runtime.Object) (runtime.Object, error) {
-		curScale, err := scaleOf(cur)
+		curScale, err := scaleFor(res, cur)
 		if err != nil {
 			return nil, err
 		}
@@ -195,13 +203,17 @@ func (s *APIServer) applyScale(w http.ResponseWriter, r *http.Request, ri reques
 		if sc.ResourceVersion != "" && sc.ResourceVersion != accessor(cur).GetResourceVersion() {
 			return nil, apierrors.NewConflict(res.GroupResource(), ri.Name, fmt.Errorf("%s", optimisticLockMsg))
 		}
-		setReplicas(cur, sc.Spec.Replicas)
+		if res.cr != nil {
+			res.cr.setReplicas(cur, sc.Spec.Replicas)
+		} else {
+			setReplicas(cur, sc.Spec.Replicas)
+		}
 		return cur, nil
 	})
 	if err != nil {
 		return err
 	}
-	sc, err := scaleOf(out)
+	sc, err := scaleFor(res, out)
 	if err != nil {
 		return err
 	}

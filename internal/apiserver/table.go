@@ -18,11 +18,18 @@ func (s *APIServer) toTable(r *http.Request, res *resource, objs []runtime.Objec
 	}
 	t := &metav1.Table{TypeMeta: metav1.TypeMeta{APIVersion: "meta.k8s.io/v1", Kind: "Table"}}
 	t.ResourceVersion, t.Continue, t.RemainingItemCount = rv, cont, remaining
-	t.ColumnDefinitions = printers.ColumnDefinitions(res.New())
+	if res.cr != nil {
+		t.ColumnDefinitions = res.cr.tableColumns()
+	} else {
+		t.ColumnDefinitions = printers.ColumnDefinitions(res.New())
+	}
 	now := s.clock.Now()
 	for _, o := range objs {
-		cells, err := printers.Cells(o, now)
-		if err != nil {
+		var cells []any
+		var err error
+		if res.cr != nil {
+			cells = res.cr.tableCells(o, now)
+		} else if cells, err = printers.Cells(o, now); err != nil {
 			return nil, err
 		}
 		row := metav1.TableRow{Cells: cells}

@@ -112,8 +112,8 @@ func (s *APIServer) watch(w http.ResponseWriter, r *http.Request, ri requestInfo
 		return expired
 	}
 
-	if n.kind == outTable {
-		n.protobuf = false
+	if n.kind == outTable || (res.cr != nil && n.kind == outObject) {
+		n.protobuf = false // tables and custom resources have no protobuf form
 	}
 	if n.protobuf {
 		w.Header().Set("Content-Type", mediaProtobuf+";stream=watch")

@@ -1,6 +1,8 @@
 package defaults
 
 import (
+	"github.com/skiff-sh/skiff/internal/apiextensions"
+	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"reflect"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -27,6 +29,8 @@ func Apply(obj runtime.Object) {
 		return
 	}
 	switch o := obj.(type) {
+	case *apiextv1.CustomResourceDefinition:
+		apiextensions.SetDefaults(o)
 	// core/v1
 	case *corev1.Pod:
 		defaultPod(o)

@@ -14,7 +14,9 @@ import (
 	"sync"
 	"testing"
 
+	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
 // TestKubectl runs the real kubectl against Service behind a minimal fake API
@@ -104,6 +106,11 @@ spec:
 	out, err = kubectl("", nil, "explain", "--output=plaintext-openapiv2", "deployment.spec.strategy")
 	if err != nil || !strings.Contains(out, "rollingUpdate") {
 		t.Errorf("explain (v2): %v", err)
+	}
+
+	out, err = kubectl("", nil, "explain", "customresourcedefinitions.spec.versions.schema.openAPIV3Schema")
+	if err != nil || !strings.Contains(out, "JSONSchemaProps") || !strings.Contains(out, "x-kubernetes-preserve-unknown-fields") {
+		t.Errorf("explain crd (v3): %v", err)
 	}
 
 	// Without /openapi/v3, kubectl's query-parameter check reads protobuf v2,
@@ -272,5 +279,83 @@ func (f *fakeAPIServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write(obj)
 	default:
 		writeStatus(w, http.StatusMethodNotAllowed, metav1.StatusReasonMethodNotAllowed, r.Method)
+	}
+}
+
+// TestKubectlCustomResources runs the real kubectl against custom resource
+// documents (opt-in like TestKubectl): explain renders the CRD schema from v3
+// and v2, and create and apply --server-side send fieldValidation=Strict,
+// also for a kind whose schema preserves unknown fields at the root.
+func TestKubectlCustomResources(t *testing.T) {
+	bin := os.Getenv("SKIFF_KUBECTL")
+	if bin == "" {
+		t.Skip("set SKIFF_KUBECTL to a kubectl binary (1.32 or the gcloud dispatcher) to run")
+	}
+	s, err := New(testRoutes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	widget := newCRD(t, "other.example.com", "Widget", false, `{type: object, x-kubernetes-preserve-unknown-fields: true}`, "v2")
+	if err := s.SetCustomResources([]*apiextv1.CustomResourceDefinition{cronTab(t), widget}); err != nil {
+		t.Fatal(err)
+	}
+	ct := schema.GroupVersionKind{Group: "stable.example.com", Version: "v1", Kind: "CronTab"}
+	routes := append(testRoutes(),
+		Route{GVK: ct, Resource: "crontabs", Namespaced: true, Verbs: allVerbs, Subresources: []Subresource{
+			{Name: "status", GVK: ct, Verbs: statusVerbs},
+			{Name: "scale", GVK: schema.GroupVersionKind{Group: "autoscaling", Version: "v1", Kind: "Scale"}, Verbs: statusVerbs}}},
+		Route{GVK: ct.GroupVersion().WithKind("CronTab").GroupKind().WithVersion("v1beta1"), Resource: "crontabs", Namespaced: true, Verbs: allVerbs},
+		Route{GVK: schema.GroupVersionKind{Group: "other.example.com", Version: "v2", Kind: "Widget"}, Resource: "widgets", Verbs: allVerbs},
+	)
+	fake := newFakeAPIServer(t, s, routes)
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	home := t.TempDir()
+	kubectl := func(stdin string, args ...string) (string, error) {
+		t.Helper()
+		args = append([]string{"--server", srv.URL, "--cache-dir", filepath.Join(home, "cache")}, args...)
+		cmd := exec.Command(bin, args...)
+		cmd.Env = []string{"HOME=" + home, "PATH=" + os.Getenv("PATH")}
+		cmd.Stdin = strings.NewReader(stdin)
+		out, err := cmd.CombinedOutput()
+		t.Logf("kubectl %s\n%s", strings.Join(args[4:], " "), out)
+		return string(out), err
+	}
+
+	out, err := kubectl("", "explain", "crontabs.spec")
+	if err != nil || !strings.Contains(out, "cronSpec") || !strings.Contains(out, "The cron schedule.") ||
+		!strings.Contains(out, "-required-") {
+		t.Errorf("explain crontabs.spec (v3): %v", err)
+	}
+	out, err = kubectl("", "explain", "--output=plaintext-openapiv2", "crontabs.spec")
+	if err != nil || !strings.Contains(out, "cronSpec") {
+		t.Errorf("explain crontabs.spec (v2): %v", err)
+	}
+	out, err = kubectl("", "explain", "crontabs.metadata.labels")
+	if err != nil || !strings.Contains(out, "map[string]string") {
+		t.Errorf("explain crontabs.metadata.labels: %v", err)
+	}
+	if out, err = kubectl("", "explain", "widgets"); err != nil || !strings.Contains(out, "Widget") {
+		t.Errorf("explain widgets: %v", err)
+	}
+
+	for _, tc := range []struct {
+		name     string
+		args     []string
+		manifest string
+		method   string
+	}{
+		{"create crontab", []string{"create", "-f", "-"}, "apiVersion: stable.example.com/v1\nkind: CronTab\nmetadata: {name: a, namespace: default}\nspec: {cronSpec: '* * * * */5', image: x, bogus: 1}\n", "POST"},
+		{"apply --server-side crontab", []string{"apply", "--server-side", "-f", "-"}, "apiVersion: stable.example.com/v1\nkind: CronTab\nmetadata: {name: b, namespace: default}\nspec: {cronSpec: '* * * * */5'}\n", "PATCH"},
+		{"create widget", []string{"create", "-f", "-"}, "apiVersion: other.example.com/v2\nkind: Widget\nmetadata: {name: w}\nanything: {goes: here}\n", "POST"},
+	} {
+		fake.reset()
+		if _, err := kubectl(tc.manifest, tc.args...); err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+			continue
+		}
+		if w := fake.write(); w == nil || w.method != tc.method || w.query.Get("fieldValidation") != "Strict" {
+			t.Errorf("%s: write = %v, want %s with fieldValidation=Strict", tc.name, w, tc.method)
+		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	openapi_v2 "github.com/google/gnostic-models/openapiv2"
@@ -64,18 +65,41 @@ const (
 // compression filter uses 128 KiB).
 const gzipMinSize = 128 << 10
 
-// Service serves the OpenAPI v2 and v3 documents built by New. It is safe for
-// concurrent use.
+// Service serves the OpenAPI v2 and v3 documents built by New, and those of
+// custom resources set by SetCustomResources. It is safe for concurrent use.
 type Service struct {
+	docs atomic.Pointer[docs] // what ServeHTTP serves
+
+	// Built in New; read-only afterwards.
+	namer      *definitionNamer
+	containers []*container      // the built-in routes, sorted by root
+	baseV3     map[string]*v3Doc // the built-in documents by index key
+	baseV2     []byte            // the built-in v2 document
+
+	mu   sync.Mutex       // serializes SetCustomResources and guards the fields below
+	crV3 map[string]crDoc // custom resource documents by index key
+	crFP string           // fingerprint of the custom resources published
+}
+
+// docs is one consistent set of documents.
+type docs struct {
 	index *blob             // /openapi/v3
 	v3    map[string]*v3Doc // by index key, e.g. "apis/apps/v1"
 	v2    *blob             // /openapi/v2 as JSON
-	v2pb  lazyBlob          // /openapi/v2 as protobuf
+	v2pb  *lazyBlob         // /openapi/v2 as protobuf
 }
 
 type v3Doc struct {
 	json *blob
 	pb   lazyBlob
+}
+
+// crDoc holds the built documents of one custom resource group version and
+// the fingerprint of their inputs.
+type crDoc struct {
+	fp  string
+	doc *v3Doc  // the v3 document at its key
+	v2  *v2Part // its part of the v2 document
 }
 
 // New builds the documents once for routes; building errors mean a bug in the route list.
@@ -89,90 +113,127 @@ func New(routes []Route) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("openapi: %w", err)
 	}
+	svc := &Service{
+		namer:      namer,
+		containers: containers,
+		baseV3:     map[string]*v3Doc{},
+		crV3:       map[string]crDoc{},
+	}
 
 	// The v2 document takes about as long as all v3 documents together;
 	// build it alongside them.
-	type result struct {
-		b   []byte
-		err error
+	v2c := make(chan v2Result, 1)
+	defsV2, defsV3 := generatedDefs(namer)
+	go func() { v2c <- svc.buildV2(containers, defsV2) }()
+	for _, c := range containers {
+		d, err := buildV3Doc(c, v3Config(namer, defsV3))
+		if err != nil {
+			<-v2c
+			return nil, err
+		}
+		svc.baseV3[c.docKey()] = d
 	}
-	v2c := make(chan result, 1)
-	go func() {
-		b, err := buildV2(containers, namer)
-		v2c <- result{b, err}
-	}()
-	svc, err := buildV3(containers, namer)
 	v2 := <-v2c
-	if err != nil {
-		return nil, err
-	}
 	if v2.err != nil {
 		return nil, v2.err
 	}
+	svc.baseV2 = v2.b
+	d, err := newDocs(svc.baseV3, v2.b)
+	if err != nil {
+		return nil, err
+	}
+	svc.docs.Store(d)
+	return svc, nil
+}
 
-	svc.v2 = newBlob(v2.b, "")
-	svc.v2pb.hash = svc.v2.hash // as upstream: the Vary header tells them apart
-	svc.v2pb.build = func() ([]byte, error) {
-		doc, err := openapi_v2.ParseDocument(svc.v2.data)
+// newDocs assembles a document set: the v3 documents, their index, and the v2 JSON.
+func newDocs(v3 map[string]*v3Doc, v2 []byte) (*docs, error) {
+	d := &docs{v3: v3, v2: newBlob(v2, "")}
+	index := struct {
+		Paths map[string]indexEntry `json:"paths"`
+	}{Paths: make(map[string]indexEntry, len(v3))}
+	for key, doc := range v3 {
+		index.Paths[key] = indexEntry{ServerRelativeURL: serverRelativeURL(key, doc.json.hash)}
+	}
+	b, err := json.Marshal(index) // sorts the keys
+	if err != nil {
+		return nil, fmt.Errorf("openapi: v3 index: %w", err)
+	}
+	d.index = newBlob(b, "")
+	// As upstream, the protobuf form shares the JSON's hash: the Vary
+	// header tells them apart.
+	d.v2pb = &lazyBlob{hash: d.v2.hash, build: func() ([]byte, error) {
+		doc, err := openapi_v2.ParseDocument(d.v2.data)
+		if err != nil {
+			return nil, err
+		}
+		return proto.Marshal(doc)
+	}}
+	return d, nil
+}
+
+// buildV3Doc builds the v3 document of one container.
+func buildV3Doc(c *container, cfg *common.OpenAPIV3Config) (*v3Doc, error) {
+	doc, err := builder3.BuildOpenAPISpecFromRoutes([]common.RouteContainer{c}, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("openapi: v3 %s: %w", c.docKey(), err)
+	}
+	b, err := doc.MarshalJSON() // json.Marshal would re-scan the output
+	if err != nil {
+		return nil, fmt.Errorf("openapi: v3 %s: %w", c.docKey(), err)
+	}
+	d := &v3Doc{json: newBlob(b, "")}
+	d.pb.hash = d.json.hash
+	d.pb.build = func() ([]byte, error) {
+		doc, err := openapi_v3.ParseDocument(d.json.data)
 		if err != nil {
 			return nil, err
 		}
 		return proto.Marshal(doc)
 	}
-	return svc, nil
+	return d, nil
 }
 
-// buildV3 builds one v3 document per container, and their index.
-func buildV3(containers []*container, namer *definitionNamer) (*Service, error) {
-	svc := &Service{v3: make(map[string]*v3Doc, len(containers))}
-	cfg := v3Config(namer)
-	index := struct {
-		Paths map[string]indexEntry `json:"paths"`
-	}{Paths: make(map[string]indexEntry, len(containers))}
-	for _, c := range containers {
-		doc, err := builder3.BuildOpenAPISpecFromRoutes([]common.RouteContainer{c}, cfg)
-		if err != nil {
-			return nil, fmt.Errorf("openapi: v3 %s: %w", c.docKey(), err)
-		}
-		b, err := doc.MarshalJSON() // json.Marshal would re-scan the output
-		if err != nil {
-			return nil, fmt.Errorf("openapi: v3 %s: %w", c.docKey(), err)
-		}
-		d := &v3Doc{json: newBlob(b, "")}
-		d.pb.hash = d.json.hash
-		d.pb.build = func() ([]byte, error) {
-			doc, err := openapi_v3.ParseDocument(d.json.data)
-			if err != nil {
-				return nil, err
-			}
-			return proto.Marshal(doc)
-		}
-		svc.v3[c.docKey()] = d
-		index.Paths[c.docKey()] = indexEntry{ServerRelativeURL: serverRelativeURL(c.docKey(), d.json.hash)}
-	}
-	b, err := json.Marshal(index)
-	if err != nil {
-		return nil, fmt.Errorf("openapi: v3 index: %w", err)
-	}
-	svc.index = newBlob(b, "")
-	return svc, nil
+type v2Result struct {
+	b   []byte
+	err error
 }
 
-// buildV2 builds the single v2 document of all containers, as JSON.
-func buildV2(containers []*container, namer *definitionNamer) ([]byte, error) {
+// buildV2 builds the v2 document of containers, whose definitions are defs, as JSON.
+func (s *Service) buildV2(containers []*container, defs map[string]common.OpenAPIDefinition) v2Result {
 	rcs := make([]common.RouteContainer, len(containers))
 	for i, c := range containers {
 		rcs[i] = c
 	}
-	sw, err := builder.BuildOpenAPISpecFromRoutes(rcs, v2Config(namer))
+	sw, err := builder.BuildOpenAPISpecFromRoutes(rcs, v2Config(s.namer, defs))
 	if err != nil {
-		return nil, fmt.Errorf("openapi: v2: %w", err)
+		return v2Result{err: fmt.Errorf("openapi: v2: %w", err)}
 	}
 	b, err := sw.MarshalJSON()
 	if err != nil {
-		return nil, fmt.Errorf("openapi: v2: %w", err)
+		return v2Result{err: fmt.Errorf("openapi: v2: %w", err)}
 	}
-	return b, nil
+	return v2Result{b: b}
+}
+
+// generatedDefs returns the generated definitions with references for v2
+// (#/definitions/) and v3 (#/components/schemas/). The builders add
+// extensions to them: give each build its own, or build one after another.
+func generatedDefs(namer *definitionNamer) (v2, v3 map[string]common.OpenAPIDefinition) {
+	return generated.GetOpenAPIDefinitions(refCallback(namer, "#/definitions/")),
+		generated.GetOpenAPIDefinitions(refCallback(namer, "#/components/schemas/"))
+}
+
+// mergeDefs returns a new map of base's and extra's definitions.
+func mergeDefs(base, extra map[string]common.OpenAPIDefinition) map[string]common.OpenAPIDefinition {
+	out := make(map[string]common.OpenAPIDefinition, len(base)+len(extra))
+	for k, v := range base {
+		out[k] = v
+	}
+	for k, v := range extra {
+		out[k] = v
+	}
+	return out
 }
 
 // indexEntry is one entry of the /openapi/v3 index
@@ -209,7 +270,7 @@ func refCallback(namer *definitionNamer, prefix string) common.ReferenceCallback
 
 // v3Config mirrors genericapiserver.DefaultOpenAPIV3Config as kube-apiserver
 // sets it up.
-func v3Config(namer *definitionNamer) *common.OpenAPIV3Config {
+func v3Config(namer *definitionNamer, defs map[string]common.OpenAPIDefinition) *common.OpenAPIV3Config {
 	return &common.OpenAPIV3Config{
 		Info: info(),
 		DefaultResponse: &spec3.Response{
@@ -218,7 +279,7 @@ func v3Config(namer *definitionNamer) *common.OpenAPIV3Config {
 		CommonResponses: map[int]*spec3.Response{
 			http.StatusUnauthorized: {ResponseProps: spec3.ResponseProps{Description: "Unauthorized"}},
 		},
-		Definitions:                    generated.GetOpenAPIDefinitions(refCallback(namer, "#/components/schemas/")),
+		Definitions:                    defs,
 		GetOperationIDAndTagsFromRoute: operationIDFromRoute,
 		GetDefinitionName:              namer.GetDefinitionName,
 		SecuritySchemes: spec3.SecuritySchemes{
@@ -231,7 +292,7 @@ func v3Config(namer *definitionNamer) *common.OpenAPIV3Config {
 
 // v2Config mirrors genericapiserver.DefaultOpenAPIConfig as kube-apiserver
 // sets it up.
-func v2Config(namer *definitionNamer) *common.Config {
+func v2Config(namer *definitionNamer, defs map[string]common.OpenAPIDefinition) *common.Config {
 	return &common.Config{
 		ProtocolList: []string{"https"},
 		Info:         info(),
@@ -241,7 +302,7 @@ func v2Config(namer *definitionNamer) *common.Config {
 		CommonResponses: map[int]spec.Response{
 			http.StatusUnauthorized: {ResponseProps: spec.ResponseProps{Description: "Unauthorized"}},
 		},
-		GetDefinitions:                 generated.GetOpenAPIDefinitions,
+		GetDefinitions:                 func(common.ReferenceCallback) map[string]common.OpenAPIDefinition { return defs },
 		GetOperationIDAndTagsFromRoute: operationIDFromRoute,
 		GetDefinitionName:              namer.GetDefinitionName,
 		SecurityDefinitions: &spec.SecurityDefinitions{
@@ -261,20 +322,21 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			fmt.Sprintf("%s is not supported on %s", r.Method, r.URL.Path))
 		return
 	}
+	d := s.docs.Load()
 	switch p := r.URL.Path; {
 	case p == "/openapi/v2":
-		s.serveV2(w, r)
+		d.serveV2(w, r)
 	case p == "/openapi/v3" || p == "/openapi/v3/":
 		w.Header().Set("Content-Type", mimeJSON)
-		s.index.serve(w, r, false)
+		d.index.serve(w, r, false)
 	case strings.HasPrefix(p, "/openapi/v3/"):
-		s.serveV3(w, r, strings.TrimPrefix(p, "/openapi/v3/"))
+		d.serveV3(w, r, strings.TrimPrefix(p, "/openapi/v3/"))
 	default:
 		writeStatus(w, http.StatusNotFound, metav1.StatusReasonNotFound, "the server could not find the requested resource")
 	}
 }
 
-func (s *Service) serveV2(w http.ResponseWriter, r *http.Request) {
+func (s *docs) serveV2(w http.ResponseWriter, r *http.Request) {
 	w.Header().Add("Vary", "Accept")
 	switch negotiate(r, subTypeJSON, subTypeV2ProtoOld, subTypeV2Proto) {
 	case subTypeJSON:
@@ -296,7 +358,7 @@ func (s *Service) serveV2(w http.ResponseWriter, r *http.Request) {
 // serveV3 serves one document of the index. As in kube-openapi's handler3, a
 // request whose hash matches gets immutable caching headers, and one whose
 // hash is stale is redirected to the current URL.
-func (s *Service) serveV3(w http.ResponseWriter, r *http.Request, key string) {
+func (s *docs) serveV3(w http.ResponseWriter, r *http.Request, key string) {
 	d, ok := s.v3[key]
 	if !ok {
 		writeStatus(w, http.StatusNotFound, metav1.StatusReasonNotFound, "the server could not find the requested resource")

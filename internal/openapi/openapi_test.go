@@ -84,6 +84,8 @@ func testRoutes() []Route {
 		ns(gvk("policy", "v1", "PodDisruptionBudget"), "poddisruptionbudgets", status(gvk("policy", "v1", "PodDisruptionBudget"))),
 		ns(gvk("autoscaling", "v1", "HorizontalPodAutoscaler"), "horizontalpodautoscalers", status(gvk("autoscaling", "v1", "HorizontalPodAutoscaler"))),
 		ns(gvk("autoscaling", "v2", "HorizontalPodAutoscaler"), "horizontalpodautoscalers", status(gvk("autoscaling", "v2", "HorizontalPodAutoscaler"))),
+		cluster(gvk("apiextensions.k8s.io", "v1", "CustomResourceDefinition"), "customresourcedefinitions",
+			status(gvk("apiextensions.k8s.io", "v1", "CustomResourceDefinition"))),
 		{GVK: gvk("authentication.k8s.io", "v1", "TokenReview"), Resource: "tokenreviews", Verbs: []string{"create"}},
 		{GVK: gvk("authentication.k8s.io", "v1", "SelfSubjectReview"), Resource: "selfsubjectreviews", Verbs: []string{"create"}},
 		{GVK: gvk("authorization.k8s.io", "v1", "SelfSubjectAccessReview"), Resource: "selfsubjectaccessreviews", Verbs: []string{"create"}},
@@ -179,7 +181,7 @@ func TestIndex(t *testing.T) {
 			t.Errorf("index[%q] = %q, want /openapi/v3/%s?hash=HEX", key, u, key)
 		}
 	}
-	if got, want := len(idx), 23; got != want {
+	if got, want := len(idx), 25; got != want {
 		t.Errorf("index has %d documents, want %d: %v", got, want, idx)
 	}
 }
@@ -358,7 +360,7 @@ func TestClientGo(t *testing.T) {
 	if err != nil {
 		t.Fatalf("GroupVersions: %v", err)
 	}
-	if len(gvs) != 11 {
+	if len(gvs) != 12 {
 		t.Errorf("GroupVersions = %v", gvs)
 	}
 	doc, err := root.GVSpec(schema.GroupVersion{Group: "apps", Version: "v1"})
@@ -585,7 +587,7 @@ func TestOperationID(t *testing.T) {
 
 // TestSizes logs the document sizes; see also BenchmarkNew.
 func TestSizes(t *testing.T) {
-	s := testService(t)
+	s := testService(t).docs.Load()
 	total := 0
 	for _, d := range s.v3 {
 		total += len(d.json.data)
@@ -602,13 +604,14 @@ func TestSizes(t *testing.T) {
 func BenchmarkNew(b *testing.B) {
 	routes := testRoutes()
 	b.ReportAllocs()
-	var s *Service
+	var svc *Service
 	for b.Loop() {
 		var err error
-		if s, err = New(routes); err != nil {
+		if svc, err = New(routes); err != nil {
 			b.Fatal(err)
 		}
 	}
+	s := svc.docs.Load()
 	total := 0
 	for _, d := range s.v3 {
 		total += len(d.json.data)
@@ -620,7 +623,7 @@ func BenchmarkNew(b *testing.B) {
 // BenchmarkV2Protobuf measures the first protobuf v2 request, which converts
 // the JSON document.
 func BenchmarkV2Protobuf(b *testing.B) {
-	s := testService(b)
+	s := testService(b).docs.Load()
 	for b.Loop() {
 		l := lazyBlob{build: s.v2pb.build}
 		if _, err := l.get(); err != nil {

@@ -22,6 +22,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	storagev1 "k8s.io/api/storage/v1"
+	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -55,6 +56,7 @@ func newScheme() (*runtime.Scheme, error) {
 		rbacv1.AddToScheme,
 		storagev1.AddToScheme,
 		nodev1.AddToScheme,
+		apiextv1.AddToScheme,
 	)
 	if err := b.AddToScheme(s); err != nil {
 		return nil, fmt.Errorf("openapi: scheme: %w", err)

@@ -19,6 +19,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	storagev1 "k8s.io/api/storage/v1"
+	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
@@ -201,6 +202,11 @@ func Resources() []*Resource {
 			Status: true},
 		{GVR: gvr("node.k8s.io", "v1", "runtimeclasses"), Kind: "RuntimeClass", Singular: "runtimeclass",
 			New: func() runtime.Object { return &nodev1.RuntimeClass{} }, NewList: func() runtime.Object { return &nodev1.RuntimeClassList{} }},
+		{GVR: gvr("apiextensions.k8s.io", "v1", "customresourcedefinitions"), Kind: "CustomResourceDefinition", Singular: "customresourcedefinition",
+			ShortNames: []string{"crd", "crds"}, Categories: []string{"api-extensions"},
+			New:     func() runtime.Object { return &apiextv1.CustomResourceDefinition{} },
+			NewList: func() runtime.Object { return &apiextv1.CustomResourceDefinitionList{} },
+			Status:  true, Generation: true},
 	}
 }
 

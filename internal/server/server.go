@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"log/slog"
 	"net"
 	"net/http"
@@ -202,6 +203,7 @@ func Run(ctx context.Context, cfg Config) error {
 	api, err := apiserver.New(apiserver.Config{
 		Store: store, ServiceCIDR: serviceNet, AdvertiseAddress: advertise, SecurePort: cfg.Port,
 		Log: log, OpenAPI: oapi, TokenAuthenticator: tokens, APIAudiences: []string{cfg.ServiceAccountIssuer},
+		CustomResourcesChanged: oapi.setCustomResources,
 	})
 	if err != nil {
 		return err
@@ -428,14 +430,37 @@ type lazyOpenAPI struct {
 	once sync.Once
 	svc  *openapi.Service
 	err  error
+
+	mu   sync.Mutex // guards crds and calls to svc.SetCustomResources
+	crds []*apiextv1.CustomResourceDefinition
+}
+
+// setCustomResources publishes the documents of the established CRDs (now, or when the documents are built).
+func (l *lazyOpenAPI) setCustomResources(crds []*apiextv1.CustomResourceDefinition) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.crds = crds
+	if l.svc != nil {
+		if err := l.svc.SetCustomResources(crds); err != nil {
+			l.log.Error("openapi: custom resource documents", "err", err)
+		}
+	}
 }
 
 func (l *lazyOpenAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	l.once.Do(func() {
-		l.svc, l.err = openapi.New(openAPIRoutes())
-		if l.err != nil {
-			l.log.Error("openapi: building documents failed", "err", l.err)
+		svc, err := openapi.New(openAPIRoutes())
+		if err != nil {
+			l.log.Error("openapi: building documents failed", "err", err)
 		}
+		l.mu.Lock()
+		l.svc, l.err = svc, err
+		if svc != nil && len(l.crds) > 0 {
+			if err := svc.SetCustomResources(l.crds); err != nil {
+				l.log.Error("openapi: custom resource documents", "err", err)
+			}
+		}
+		l.mu.Unlock()
 		// Building allocates far more than the documents keep; give it back.
 		debug.FreeOSMemory()
 	})

@@ -11,6 +11,7 @@ import (
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/runtime/serializer/protobuf"
@@ -67,6 +68,13 @@ func (s *Store) Encode(obj runtime.Object) ([]byte, error) {
 		obj.GetObjectKind().SetGroupVersionKind(gvks[0])
 	}
 	var b bytes.Buffer
+	if u, ok := obj.(runtime.Unstructured); ok {
+		// Custom resources have no protobuf form: they are stored as JSON, as kube-apiserver stores them.
+		if err := unstructured.UnstructuredJSONScheme.Encode(u.(runtime.Object), &b); err != nil {
+			return nil, fmt.Errorf("encode: %w", err)
+		}
+		return b.Bytes(), nil
+	}
 	if err := s.pb.Encode(obj, &b); err != nil {
 		return nil, fmt.Errorf("encode: %w", err)
 	}
@@ -75,7 +83,13 @@ func (s *Store) Encode(obj runtime.Object) ([]byte, error) {
 
 // Decode decodes stored bytes into a new object and sets its resourceVersion to rev.
 func (s *Store) Decode(data []byte, rev int64, into runtime.Object) (runtime.Object, error) {
-	obj, _, err := s.pb.Decode(data, nil, into)
+	var obj runtime.Object
+	var err error
+	if _, ok := into.(runtime.Unstructured); ok {
+		obj, _, err = unstructured.UnstructuredJSONScheme.Decode(data, nil, into)
+	} else {
+		obj, _, err = s.pb.Decode(data, nil, into)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("decode: %w", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/skiff-sh/skiff/internal/apiextensions"
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
@@ -21,6 +22,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	storagev1 "k8s.io/api/storage/v1"
+	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	apimachineryvalidation "k8s.io/apimachinery/pkg/api/validate/content"
 	genericvalidation "k8s.io/apimachinery/pkg/api/validation"
@@ -37,6 +39,8 @@ func ValidateCreate(obj runtime.Object) field.ErrorList {
 	}
 	var errs field.ErrorList
 	switch o := obj.(type) {
+	case *apiextv1.CustomResourceDefinition:
+		errs = apiextensions.ValidateCreate(o)
 	case *corev1.Namespace:
 		errs = validateNamespace(o)
 	case *corev1.Pod:
@@ -133,6 +137,8 @@ func ValidateUpdate(obj, old runtime.Object) field.ErrorList {
 	}
 	var errs field.ErrorList
 	switch o := obj.(type) {
+	case *apiextv1.CustomResourceDefinition:
+		errs = apiextensions.ValidateUpdate(o, old.(*apiextv1.CustomResourceDefinition))
 	case *corev1.Namespace:
 		errs = validateNamespaceUpdate(o, old.(*corev1.Namespace))
 	case *corev1.Pod:
@@ -223,6 +229,8 @@ func ValidateStatusUpdate(obj, old runtime.Object) field.ErrorList {
 	metaPath := field.NewPath("metadata")
 	var errs field.ErrorList
 	switch o := obj.(type) {
+	case *apiextv1.CustomResourceDefinition:
+		errs = apiextensions.ValidateStatusUpdate(o, old.(*apiextv1.CustomResourceDefinition))
 	case *corev1.Namespace:
 		errs = validateNamespaceStatusUpdate(o, old.(*corev1.Namespace))
 	case *corev1.Pod:

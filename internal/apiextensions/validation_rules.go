@@ -2,6 +2,7 @@ package apiextensions
 
 import (
 	"fmt"
+	"github.com/skiff-sh/skiff/internal/admission/webhook"
 	"net/url"
 	"slices"
 	"strings"
@@ -39,13 +40,13 @@ func validateConversion(c *apiextv1.CustomResourceConversion, opts options, fldP
 	case (cc.URL == nil) == (cc.Service == nil):
 		errs = append(errs, field.Required(ccPath, "exactly one of url or service is required"))
 	case cc.URL != nil:
-		errs = append(errs, validateWebhookURL(ccPath.Child("url"), *cc.URL)...)
+		errs = append(errs, webhook.ValidateURL(ccPath.Child("url"), *cc.URL)...)
 	default:
 		var port int32
 		if cc.Service.Port != nil {
 			port = *cc.Service.Port
 		}
-		errs = append(errs, validateWebhookService(ccPath.Child("service"), cc.Service.Namespace, cc.Service.Name, cc.Service.Path, port)...)
+		errs = append(errs, webhook.ValidateService(ccPath.Child("service"), cc.Service.Namespace, cc.Service.Name, cc.Service.Path, port)...)
 	}
 	if cc != nil && len(cc.CABundle) > 0 && !opts.allowInvalidCABundle {
 		if err := caBundleError(cc.CABundle); err != nil {
@@ -102,66 +103,6 @@ func allowInvalidCABundle(old *apiextv1.CustomResourceDefinition) bool {
 		return false
 	}
 	return caBundleError(c.Webhook.ClientConfig.CABundle) != nil
-}
-
-func validateWebhookURL(fldPath *field.Path, raw string) field.ErrorList {
-	const form = "; desired format: https://host[/path]"
-	u, err := url.Parse(raw)
-	if err != nil {
-		return field.ErrorList{field.Required(fldPath, "url must be a valid URL: "+err.Error()+form)}
-	}
-	var errs field.ErrorList
-	if u.Scheme != "https" {
-		errs = append(errs, field.Invalid(fldPath, u.Scheme, "'https' is the only allowed URL scheme"+form))
-	}
-	if u.Host == "" {
-		errs = append(errs, field.Invalid(fldPath, u.Host, "host must be specified"+form))
-	}
-	if u.User != nil {
-		errs = append(errs, field.Invalid(fldPath, u.User.String(), "user information is not permitted in the URL"))
-	}
-	if u.Fragment != "" {
-		errs = append(errs, field.Invalid(fldPath, u.Fragment, "fragments are not permitted in the URL"))
-	}
-	if u.RawQuery != "" {
-		errs = append(errs, field.Invalid(fldPath, u.RawQuery, "query parameters are not permitted in the URL"))
-	}
-	return errs
-}
-
-func validateWebhookService(fldPath *field.Path, namespace, name string, path *string, port int32) field.ErrorList {
-	var errs field.ErrorList
-	if name == "" {
-		errs = append(errs, field.Required(fldPath.Child("name"), ""))
-	}
-	if namespace == "" {
-		errs = append(errs, field.Required(fldPath.Child("namespace"), ""))
-	}
-	if msgs := utilvalidation.IsValidPortNum(int(port)); msgs != nil {
-		errs = append(errs, field.Invalid(fldPath.Child("port"), port, "port is not valid: "+strings.Join(msgs, ", ")))
-	}
-	if path == nil || *path == "/" || *path == "" {
-		return errs
-	}
-	p := *path
-	pathPath := fldPath.Child("path")
-	if p == "//" {
-		return append(errs, field.Invalid(pathPath, p, "segment[0] may not be empty"))
-	}
-	if !strings.HasPrefix(p, "/") {
-		errs = append(errs, field.Invalid(pathPath, p, "must start with a '/'"))
-	}
-	check := strings.TrimSuffix(p[1:], "/")
-	for i, step := range strings.Split(check, "/") {
-		if step == "" {
-			errs = append(errs, field.Invalid(pathPath, p, fmt.Sprintf("segment[%d] may not be empty", i)))
-			continue
-		}
-		for _, msg := range utilvalidation.IsDNS1123Subdomain(step) {
-			errs = append(errs, field.Invalid(pathPath, p, fmt.Sprintf("segment[%d]: %v", i, msg)))
-		}
-	}
-	return errs
 }
 
 // approvalState is the state of a protected group's api-approved.kubernetes.io annotation.

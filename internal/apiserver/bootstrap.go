@@ -59,6 +59,9 @@ func (s *APIServer) bootstrapOnce(ctx context.Context) error {
 	if err := s.bootstrapRBAC(ctx); err != nil {
 		return err
 	}
+	if err := s.bootstrapFlowControl(ctx); err != nil {
+		return err
+	}
 	port := int32(s.cfg.SecurePort)
 	if port == 0 {
 		port = 6443
@@ -144,4 +147,8 @@ func (s *APIServer) upsert(ctx context.Context, res *resource, obj runtime.Objec
 
 func isAlreadyExists(err error) bool {
 	return apierrors.IsAlreadyExists(toAPIError(err, namespacesGR, ""))
+}
+
+func isNotFound(err error) bool {
+	return apierrors.IsNotFound(toAPIError(err, namespacesGR, ""))
 }

@@ -147,6 +147,12 @@ func (np *nodeProxy) serve(w http.ResponseWriter, r *http.Request, ri requestInf
 		s.writeError(w, r, apierrors.NewBadRequest(fmt.Sprintf("container %s is not valid for pod %s", container, pod.Name)), gr, ri.Name)
 		return true
 	}
+	if kind != "containerLogs" {
+		if err := s.admitConnect(r.Context(), ri.Namespace, ri.Name, ri.Subresource, connectOptions(ri.Subresource, q, container)); err != nil {
+			s.writeError(w, r, err, gr, ri.Name)
+			return true
+		}
+	}
 	nodes := s.byGVR[corev1.SchemeGroupVersion.WithResource("nodes")]
 	nobj, err := s.store.Get(r.Context(), nodes.keys.Key("", pod.Spec.NodeName), nodes.New)
 	if err != nil {

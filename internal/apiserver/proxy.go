@@ -247,23 +247,7 @@ func (np *nodeProxy) proxyLocation(ctx context.Context, ri requestInfo) (*url.UR
 				return nil, nil, err
 			}
 		}
-		slicesRes := s.byGVR[discoveryv1.SchemeGroupVersion.WithResource("endpointslices")]
-		objs, _ := slicesRes.cacher.List(slicesRes.keys.Prefix(ri.Namespace), nil)
-		var slices []*discoveryv1.EndpointSlice
-		for _, o := range objs {
-			if es, ok := o.(*discoveryv1.EndpointSlice); ok && es.Labels[discoveryv1.LabelServiceName] == name {
-				slices = append(slices, es)
-			}
-		}
-		pods := s.byGVR[corev1.SchemeGroupVersion.WithResource("pods")]
-		valid := func(ep *discoveryv1.Endpoint) bool {
-			if ep.TargetRef == nil {
-				return false
-			}
-			pod, _ := pods.cacher.Get(pods.keys.Key(ri.Namespace, ep.TargetRef.Name)).(*corev1.Pod)
-			return endpointIsPod(ri.Namespace, ep, pod)
-		}
-		loc, err := serviceProxyLocation(name, scheme, port, slices, discoveryv1.AddressTypeIPv4, valid, rand.IntN)
+		loc, err := s.serviceEndpoint(ri.Namespace, name, scheme, port)
 		return loc, np.proxyTransport, err
 	default: // nodes
 		scheme, name, port, err := splitProxyName("node", ri.Name)
@@ -299,6 +283,28 @@ func (np *nodeProxy) proxyLocation(ctx context.Context, ri requestInfo) (*url.UR
 		}
 		return loc, np.proxyTransport, nil
 	}
+}
+
+// serviceEndpoint picks a ready endpoint of a Service's port (named portName, or the only port when "") from the
+// watch caches: the EndpointSlices of the Service, each endpoint still being the pod it names.
+func (s *APIServer) serviceEndpoint(ns, name, scheme, portName string) (*url.URL, error) {
+	slicesRes := s.byGVR[discoveryv1.SchemeGroupVersion.WithResource("endpointslices")]
+	objs, _ := slicesRes.cacher.List(slicesRes.keys.Prefix(ns), nil)
+	var slices []*discoveryv1.EndpointSlice
+	for _, o := range objs {
+		if es, ok := o.(*discoveryv1.EndpointSlice); ok && es.Labels[discoveryv1.LabelServiceName] == name {
+			slices = append(slices, es)
+		}
+	}
+	pods := s.byGVR[corev1.SchemeGroupVersion.WithResource("pods")]
+	valid := func(ep *discoveryv1.Endpoint) bool {
+		if ep.TargetRef == nil {
+			return false
+		}
+		pod, _ := pods.cacher.Get(pods.keys.Key(ns, ep.TargetRef.Name)).(*corev1.Pod)
+		return endpointIsPod(ns, ep, pod)
+	}
+	return serviceProxyLocation(name, scheme, portName, slices, discoveryv1.AddressTypeIPv4, valid, rand.IntN)
 }
 
 // proxyResponder writes the errors of the proxy handler (backend unreachable) as a Status.

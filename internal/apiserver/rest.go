@@ -2,10 +2,12 @@ package apiserver
 
 import (
 	"context"
+
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	admissionv1 "k8s.io/api/admission/v1"
 	"net/http"
 	"path"
 	"strconv"
@@ -73,6 +75,7 @@ func parseWriteOptions(r *http.Request) (writeOptions, error) {
 }
 
 func (s *APIServer) serveResource(w http.ResponseWriter, r *http.Request, ri requestInfo) {
+	r = r.WithContext(withWarnings(r.Context(), w.Header()))
 	if ri.Resource == "bindings" && ri.Group == "" && ri.Verb == "create" {
 		if r, ok := s.tablelessRequest(w, r, schema.GroupResource{Resource: "bindings"}); ok {
 			s.serveBindingCollection(w, r, ri)
@@ -595,9 +598,18 @@ func (s *APIServer) createObject(ctx context.Context, res *resource, ns string, 
 	if err := s.admitCreate(ctx, res, obj); err != nil {
 		return nil, err
 	}
+	if err := s.mutateByWebhooks(ctx, res, admissionv1.Create, "", &obj, nil, wo.dryRun); err != nil {
+		s.releaseAllocations(ctx, res, obj, nil)
+		return nil, err
+	}
+	m = accessor(obj)
 	if errs := validateCreate(res, obj); len(errs) > 0 {
 		s.releaseAllocations(ctx, res, obj, nil)
 		return nil, apierrors.NewInvalid(res.GVK().GroupKind(), m.GetName(), errs)
+	}
+	if err := s.validateByWebhooks(ctx, res, admissionv1.Create, "", obj, nil, wo.dryRun); err != nil {
+		s.releaseAllocations(ctx, res, obj, nil)
+		return nil, err
 	}
 	if err := s.admitQuota(ctx, res, obj, wo.dryRun); err != nil {
 		return nil, err
@@ -726,6 +738,14 @@ func (s *APIServer) updateObject(ctx context.Context, res *resource, ns, name, s
 		if err := s.admitUpdate(ctx, res, newObj, cur); err != nil {
 			return nil, err
 		}
+		webhooked := sub == "" || sub == "status"
+		if webhooked {
+			if err := s.mutateByWebhooks(ctx, res, admissionv1.Update, sub, &newObj, cur, wo.dryRun); err != nil {
+				s.releaseAllocations(ctx, res, newObj, cur)
+				return nil, err
+			}
+			nm = accessor(newObj)
+		}
 		var errs field.ErrorList
 		if res.cr != nil {
 			if sub != "delete" {
@@ -741,6 +761,12 @@ func (s *APIServer) updateObject(ctx context.Context, res *resource, ns, name, s
 		if len(errs) > 0 {
 			s.releaseAllocations(ctx, res, newObj, cur)
 			return nil, apierrors.NewInvalid(res.GVK().GroupKind(), name, errs)
+		}
+		if webhooked {
+			if err := s.validateByWebhooks(ctx, res, admissionv1.Update, sub, newObj, cur, wo.dryRun); err != nil {
+				s.releaseAllocations(ctx, res, newObj, cur)
+				return nil, err
+			}
 		}
 		if err := s.admitQuotaUpdate(ctx, res, sub, newObj, cur, wo.dryRun); err != nil {
 			return nil, err
@@ -871,6 +897,13 @@ func (s *APIServer) delete(w http.ResponseWriter, r *http.Request, ri requestInf
 
 // deleteObject deletes one object, or marks it for deletion when finalizers or a grace period must run first.
 func (s *APIServer) deleteObject(ctx context.Context, res *resource, ns, name string, opts *metav1.DeleteOptions) (runtime.Object, error) {
+	if len(webhookSource{s}.ValidatingWebhooks()) > 0 {
+		if cur, err := s.store.Get(ctx, res.keys.Key(ns, name), res.storeNew); err == nil {
+			if err := s.validateByWebhooks(ctx, res, admissionv1.Delete, "", nil, res.external(cur), len(opts.DryRun) > 0); err != nil {
+				return nil, err
+			}
+		}
+	}
 	if res.GVR == crdGVR {
 		if err := s.markCRDDeleting(ctx, res, name, opts); err != nil {
 			return nil, err

@@ -3,6 +3,7 @@ package apiserver
 import (
 	"context"
 	"fmt"
+	"github.com/skiff-sh/skiff/internal/admission/webhook"
 	"github.com/skiff-sh/skiff/internal/auth"
 	"github.com/skiff-sh/skiff/internal/auth/serviceaccount"
 	"log/slog"
@@ -110,6 +111,9 @@ type APIServer struct {
 
 	// prom holds the Prometheus metrics served on /metrics (prommetrics.go).
 	prom *apiMetrics
+
+	// webhooks calls the admission webhooks (webhooks.go).
+	webhooks *webhook.Dispatcher
 }
 
 // resource is one served resource with its storage.
@@ -195,6 +199,7 @@ func New(cfg Config) (*APIServer, error) {
 	s.ipAlloc = newIPAllocator(cfg.Store, cfg.ServiceCIDR)
 	s.portAlloc = newPortAllocator(cfg.Store, cfg.NodePortMin, cfg.NodePortMax)
 	s.prom = newAPIMetrics(s)
+	s.webhooks = webhook.NewDispatcher(webhookSource{s}, s.scheme)
 	return s, nil
 }
 

@@ -1,6 +1,7 @@
 package apiserver
 
 import (
+	flowcontrolv1 "k8s.io/api/flowcontrol/v1"
 	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"reflect"
 	"testing"
@@ -56,6 +57,12 @@ var statusSpecChange = map[string]func(runtime.Object){
 	},
 	"Ingress":          func(o runtime.Object) { o.(*networkingv1.Ingress).Spec.IngressClassName = ref("other") },
 	"VolumeAttachment": func(o runtime.Object) { o.(*storagev1.VolumeAttachment).Spec.NodeName = "other" },
+	"FlowSchema": func(o runtime.Object) {
+		o.(*flowcontrolv1.FlowSchema).Spec.MatchingPrecedence = 7
+	},
+	"PriorityLevelConfiguration": func(o runtime.Object) {
+		o.(*flowcontrolv1.PriorityLevelConfiguration).Spec.Type = flowcontrolv1.PriorityLevelEnablementExempt
+	},
 	"CustomResourceDefinition": func(o runtime.Object) {
 		o.(*apiextv1.CustomResourceDefinition).Spec.Group = "other.example.com"
 	},

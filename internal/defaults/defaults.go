@@ -1,7 +1,10 @@
 package defaults
 
 import (
+	"github.com/skiff-sh/skiff/internal/admission/webhook"
 	"github.com/skiff-sh/skiff/internal/apiextensions"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	flowcontrolv1 "k8s.io/api/flowcontrol/v1"
 	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"reflect"
 
@@ -31,6 +34,14 @@ func Apply(obj runtime.Object) {
 	switch o := obj.(type) {
 	case *apiextv1.CustomResourceDefinition:
 		apiextensions.SetDefaults(o)
+	case *admissionregistrationv1.ValidatingWebhookConfiguration:
+		webhook.SetDefaultsValidating(o)
+	case *admissionregistrationv1.MutatingWebhookConfiguration:
+		webhook.SetDefaultsMutating(o)
+	case *flowcontrolv1.FlowSchema:
+		defaultFlowSchema(o)
+	case *flowcontrolv1.PriorityLevelConfiguration:
+		defaultPriorityLevelConfiguration(o)
 	// core/v1
 	case *corev1.Pod:
 		defaultPod(o)

@@ -13,8 +13,10 @@
 //
 //   - changes obj in place and returns nothing; it never fails;
 //   - knows typed objects of core/v1, apps/v1, batch/v1, autoscaling/v1,
-//     autoscaling/v2, discovery/v1, networking/v1, rbac/v1, scheduling/v1
-//     and storage/v1 (see Apply for the exact list) and their list types;
+//     autoscaling/v2, discovery/v1, networking/v1, rbac/v1, scheduling/v1,
+//     storage/v1, flowcontrol/v1, admissionregistration/v1 (webhook
+//     configurations) and apiextensions/v1 (CRDs) (see Apply for the exact
+//     list) and their list types;
 //     any other object, including unstructured ones, is left unchanged;
 //   - only fills in fields that are unset (nil pointer, empty string, zero
 //     number where upstream treats zero as unset, empty list): a value the

@@ -551,7 +551,7 @@ func TestNewRejectsBadRoutes(t *testing.T) {
 	deploy := gvk("apps", "v1", "Deployment")
 	for name, routes := range map[string][]Route{
 		"unknown verb":      {{GVK: deploy, Resource: "deployments", Verbs: []string{"frobnicate"}}},
-		"unregistered kind": {{GVK: gvk("admissionregistration.k8s.io", "v1", "ValidatingWebhookConfiguration"), Resource: "validatingwebhookconfigurations", Verbs: []string{"get"}}},
+		"unregistered kind": {{GVK: gvk("storagemigration.k8s.io", "v1", "StorageVersionMigration"), Resource: "storageversionmigrations", Verbs: []string{"get"}}},
 		"twice": {
 			{GVK: deploy, Resource: "deployments", Verbs: []string{"get"}},
 			{GVK: deploy, Resource: "deployments", Verbs: []string{"get"}},

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
@@ -16,6 +17,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	eventsv1 "k8s.io/api/events/v1"
+	flowcontrolv1 "k8s.io/api/flowcontrol/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	nodev1 "k8s.io/api/node/v1"
 	policyv1 "k8s.io/api/policy/v1"
@@ -57,6 +59,8 @@ func newScheme() (*runtime.Scheme, error) {
 		storagev1.AddToScheme,
 		nodev1.AddToScheme,
 		apiextv1.AddToScheme,
+		admissionregistrationv1.AddToScheme,
+		flowcontrolv1.AddToScheme,
 	)
 	if err := b.AddToScheme(s); err != nil {
 		return nil, fmt.Errorf("openapi: scheme: %w", err)

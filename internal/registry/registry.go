@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strconv"
 
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
@@ -13,6 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	eventsv1 "k8s.io/api/events/v1"
+	flowcontrolv1 "k8s.io/api/flowcontrol/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	nodev1 "k8s.io/api/node/v1"
 	policyv1 "k8s.io/api/policy/v1"
@@ -202,6 +204,22 @@ func Resources() []*Resource {
 			Status: true},
 		{GVR: gvr("node.k8s.io", "v1", "runtimeclasses"), Kind: "RuntimeClass", Singular: "runtimeclass",
 			New: func() runtime.Object { return &nodev1.RuntimeClass{} }, NewList: func() runtime.Object { return &nodev1.RuntimeClassList{} }},
+		{GVR: gvr("admissionregistration.k8s.io", "v1", "mutatingwebhookconfigurations"), Kind: "MutatingWebhookConfiguration", Singular: "mutatingwebhookconfiguration",
+			Categories: []string{"api-extensions"},
+			New:        func() runtime.Object { return &admissionregistrationv1.MutatingWebhookConfiguration{} },
+			NewList:    func() runtime.Object { return &admissionregistrationv1.MutatingWebhookConfigurationList{} }},
+		{GVR: gvr("admissionregistration.k8s.io", "v1", "validatingwebhookconfigurations"), Kind: "ValidatingWebhookConfiguration", Singular: "validatingwebhookconfiguration",
+			Categories: []string{"api-extensions"},
+			New:        func() runtime.Object { return &admissionregistrationv1.ValidatingWebhookConfiguration{} },
+			NewList:    func() runtime.Object { return &admissionregistrationv1.ValidatingWebhookConfigurationList{} }},
+		{GVR: gvr("flowcontrol.apiserver.k8s.io", "v1", "flowschemas"), Kind: "FlowSchema", Singular: "flowschema",
+			New:     func() runtime.Object { return &flowcontrolv1.FlowSchema{} },
+			NewList: func() runtime.Object { return &flowcontrolv1.FlowSchemaList{} },
+			Status:  true, Generation: true},
+		{GVR: gvr("flowcontrol.apiserver.k8s.io", "v1", "prioritylevelconfigurations"), Kind: "PriorityLevelConfiguration", Singular: "prioritylevelconfiguration",
+			New:     func() runtime.Object { return &flowcontrolv1.PriorityLevelConfiguration{} },
+			NewList: func() runtime.Object { return &flowcontrolv1.PriorityLevelConfigurationList{} },
+			Status:  true, Generation: true},
 		{GVR: gvr("apiextensions.k8s.io", "v1", "customresourcedefinitions"), Kind: "CustomResourceDefinition", Singular: "customresourcedefinition",
 			ShortNames: []string{"crd", "crds"}, Categories: []string{"api-extensions"},
 			New:     func() runtime.Object { return &apiextv1.CustomResourceDefinition{} },

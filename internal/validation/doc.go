@@ -38,7 +38,12 @@
 //     RoleBinding, ClusterRoleBinding; storage.k8s.io/v1 StorageClass,
 //     CSIDriver, CSINode, VolumeAttachment (main resource and status, spec
 //     immutable; an inline volume spec gets no PersistentVolumeSpec checks);
-//     node.k8s.io/v1 RuntimeClass; scheduling.k8s.io/v1
+//     node.k8s.io/v1 RuntimeClass; flowcontrol.apiserver.k8s.io/v1
+//     FlowSchema, PriorityLevelConfiguration; admissionregistration.k8s.io/v1
+//     Validating- and MutatingWebhookConfiguration (internal/admission/webhook);
+//     apiextensions.k8s.io/v1 CustomResourceDefinition (internal/apiextensions;
+//     custom resources themselves are validated by the API server against
+//     their CRD's schema); scheduling.k8s.io/v1
 //     PriorityClass (SystemPriorityClasses lists the built-in ones the API
 //     server creates; the one-global-default rule is the Priority admission
 //     plugin's, not validation's); and autoscaling/v1 Scale, the
@@ -47,8 +52,9 @@
 //     names must be path-segment safe, and a namespace is required when one
 //     is given (the scope of an unknown type cannot be known here).
 //   - Scope: Namespace, Node, PriorityClass, IngressClass, ClusterRole,
-//     ClusterRoleBinding, the four storage.k8s.io kinds and RuntimeClass
-//     are cluster-scoped (metadata.namespace is
+//     ClusterRoleBinding, the four storage.k8s.io kinds, RuntimeClass, the two
+//     flowcontrol kinds, the two webhook configurations and
+//     CustomResourceDefinition are cluster-scoped (metadata.namespace is
 //     forbidden); everything else listed is namespaced (required).
 //   - Names: DNS-1123 label for Namespace; RFC 1035 label for Service; DNS
 //     subdomain for the others, except core/v1 Event,

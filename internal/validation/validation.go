@@ -7,7 +7,9 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/skiff-sh/skiff/internal/admission/webhook"
 	"github.com/skiff-sh/skiff/internal/apiextensions"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
@@ -16,6 +18,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	eventsv1 "k8s.io/api/events/v1"
+	flowcontrolv1 "k8s.io/api/flowcontrol/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	nodev1 "k8s.io/api/node/v1"
 	policyv1 "k8s.io/api/policy/v1"
@@ -39,6 +42,14 @@ func ValidateCreate(obj runtime.Object) field.ErrorList {
 	}
 	var errs field.ErrorList
 	switch o := obj.(type) {
+	case *flowcontrolv1.FlowSchema:
+		errs = validateFlowSchema(o)
+	case *flowcontrolv1.PriorityLevelConfiguration:
+		errs = validatePriorityLevelConfiguration(o)
+	case *admissionregistrationv1.ValidatingWebhookConfiguration:
+		errs = webhook.ValidateValidating(o)
+	case *admissionregistrationv1.MutatingWebhookConfiguration:
+		errs = webhook.ValidateMutating(o)
 	case *apiextv1.CustomResourceDefinition:
 		errs = apiextensions.ValidateCreate(o)
 	case *corev1.Namespace:
@@ -137,6 +148,14 @@ func ValidateUpdate(obj, old runtime.Object) field.ErrorList {
 	}
 	var errs field.ErrorList
 	switch o := obj.(type) {
+	case *flowcontrolv1.FlowSchema:
+		errs = validateFlowSchemaUpdate(o, old.(*flowcontrolv1.FlowSchema))
+	case *flowcontrolv1.PriorityLevelConfiguration:
+		errs = validatePriorityLevelConfigurationUpdate(o, old.(*flowcontrolv1.PriorityLevelConfiguration))
+	case *admissionregistrationv1.ValidatingWebhookConfiguration:
+		errs = webhook.ValidateValidatingUpdate(o, old.(*admissionregistrationv1.ValidatingWebhookConfiguration))
+	case *admissionregistrationv1.MutatingWebhookConfiguration:
+		errs = webhook.ValidateMutatingUpdate(o, old.(*admissionregistrationv1.MutatingWebhookConfiguration))
 	case *apiextv1.CustomResourceDefinition:
 		errs = apiextensions.ValidateUpdate(o, old.(*apiextv1.CustomResourceDefinition))
 	case *corev1.Namespace:
@@ -229,6 +248,10 @@ func ValidateStatusUpdate(obj, old runtime.Object) field.ErrorList {
 	metaPath := field.NewPath("metadata")
 	var errs field.ErrorList
 	switch o := obj.(type) {
+	case *flowcontrolv1.FlowSchema:
+		errs = validateFlowSchemaStatusUpdate(o, old.(*flowcontrolv1.FlowSchema))
+	case *flowcontrolv1.PriorityLevelConfiguration:
+		errs = validatePriorityLevelConfigurationStatusUpdate(o, old.(*flowcontrolv1.PriorityLevelConfiguration))
 	case *apiextv1.CustomResourceDefinition:
 		errs = apiextensions.ValidateStatusUpdate(o, old.(*apiextv1.CustomResourceDefinition))
 	case *corev1.Namespace:
@@ -328,7 +351,9 @@ func isNamespaced(obj runtime.Object) bool {
 	switch obj.(type) {
 	case *corev1.Namespace, *corev1.Node, *schedulingv1.PriorityClass, *networkingv1.IngressClass,
 		*rbacv1.ClusterRole, *rbacv1.ClusterRoleBinding, *storagev1.StorageClass, *storagev1.CSIDriver,
-		*storagev1.CSINode, *storagev1.VolumeAttributesClass, *storagev1.VolumeAttachment, *nodev1.RuntimeClass:
+		*storagev1.CSINode, *storagev1.VolumeAttributesClass, *storagev1.VolumeAttachment, *nodev1.RuntimeClass,
+		*flowcontrolv1.FlowSchema, *flowcontrolv1.PriorityLevelConfiguration, *apiextv1.CustomResourceDefinition,
+		*admissionregistrationv1.ValidatingWebhookConfiguration, *admissionregistrationv1.MutatingWebhookConfiguration:
 		return false
 	case *corev1.Pod, *corev1.Service, *corev1.Endpoints, *corev1.ConfigMap, *corev1.Secret,
 		*corev1.ServiceAccount, *corev1.Event, *appsv1.Deployment, *appsv1.ReplicaSet,

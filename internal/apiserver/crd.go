@@ -217,7 +217,7 @@ func (s *APIServer) publishCRs(ctx context.Context, crds []*apiextv1.CustomResou
 			}
 			continue
 		}
-		for _, res := range crResourcesOf(crd, st) {
+		for _, res := range crResourcesOf(crd, st, s.newCRConverter(crd)) {
 			if _, builtin := s.byGVR[res.GVR]; builtin {
 				continue // a CRD may not shadow a built-in resource
 			}
@@ -287,7 +287,7 @@ func (s *APIServer) stopCRStores() {
 }
 
 // crResourcesOf returns the resources of crd's served versions, all backed by st.
-func crResourcesOf(crd *apiextv1.CustomResourceDefinition, st *crStore) []*resource {
+func crResourcesOf(crd *apiextv1.CustomResourceDefinition, st *crStore, conv *crConverter) []*resource {
 	names := crd.Status.AcceptedNames
 	storageVersion, _ := apiextensions.StorageVersion(crd)
 	terminating := apiextensions.IsConditionTrue(crd, apiextv1.Terminating)
@@ -308,7 +308,7 @@ func crResourcesOf(crd *apiextv1.CustomResourceDefinition, st *crStore) []*resou
 		gv := schema.GroupVersion{Group: crd.Spec.Group, Version: v.Name}
 		storeGV := schema.GroupVersion{Group: crd.Spec.Group, Version: storageVersion}
 		kind := names.Kind
-		info := &crInfo{crd: crd, version: v.Name, terminating: terminating}
+		info := &crInfo{crd: crd, version: v.Name, terminating: terminating, gv: gv, storeGV: storeGV, conv: conv, storageDefaults: storageDefaults}
 		if v.Schema != nil {
 			info.schema = crschema.Compile(v.Schema.OpenAPIV3Schema)
 		}
@@ -339,30 +339,10 @@ func crResourcesOf(crd *apiextv1.CustomResourceDefinition, st *crStore) []*resou
 			Scale:      info.scale != nil,
 			Generation: true,
 			Fields:     info.fieldSet,
-			ToStored:   withAPIVersion(storeGV, nil),
-			FromStored: withAPIVersion(gv, storageDefaults),
 		}
 		out = append(out, &resource{Resource: r, keys: st.keys, cacher: st.cacher, storeNew: newUnstructured, view: true, cr: info})
 	}
 	return out
-}
-
-// withAPIVersion returns a conversion that gives a copy of a custom resource the apiVersion gv (strategy None)
-// and, when defaults is set, the defaults of that schema.
-func withAPIVersion(gv schema.GroupVersion, defaults *crschema.Schema) func(runtime.Object) runtime.Object {
-	v := gv.String()
-	return func(obj runtime.Object) runtime.Object {
-		u, ok := obj.(*unstructured.Unstructured)
-		if !ok || (u.GetAPIVersion() == v && defaults == nil) {
-			return obj
-		}
-		c := u.DeepCopy()
-		c.SetAPIVersion(v)
-		if defaults != nil {
-			defaults.Default(c.Object)
-		}
-		return c
-	}
 }
 
 // hasDefaults reports whether a schema sets a default anywhere.

@@ -2,8 +2,12 @@ package apiserver
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -295,5 +299,99 @@ func TestCRDNameConflictIsNotEstablished(t *testing.T) {
 	bad := strings.Replace(crontabCRD, `"name":"crontabs.stable.example.com"`, `"name":"wrong.stable.example.com"`, 1)
 	if r := ts.create(crdPath, bad); r.code != http.StatusUnprocessableEntity || !strings.Contains(r.status(t).Message, "metadata.name: Invalid value") {
 		t.Errorf("invalid CRD: %d %s", r.code, r.body)
+	}
+}
+
+// conversionServer converts between v1 (spec.hostPort "h:p") and v2 (spec.host, spec.port), as upstream's e2e
+// conversion webhook does; a request for v3 fails.
+func conversionServer(t *testing.T) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var review struct {
+			APIVersion string `json:"apiVersion"`
+			Kind       string `json:"kind"`
+			Request    struct {
+				UID               string           `json:"uid"`
+				DesiredAPIVersion string           `json:"desiredAPIVersion"`
+				Objects           []map[string]any `json:"objects"`
+			} `json:"request"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&review); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		var out []any
+		result := map[string]any{"status": "Success"}
+		for _, o := range review.Request.Objects {
+			spec, _ := o["spec"].(map[string]any)
+			if spec == nil {
+				spec = map[string]any{}
+			}
+			switch review.Request.DesiredAPIVersion {
+			case "stable.example.com/v2":
+				if hp, ok := spec["hostPort"].(string); ok {
+					h, p, _ := strings.Cut(hp, ":")
+					spec = map[string]any{"host": h, "port": p}
+				}
+			case "stable.example.com/v1":
+				if h, ok := spec["host"].(string); ok {
+					spec = map[string]any{"hostPort": h + ":" + spec["port"].(string)}
+				}
+			default:
+				result = map[string]any{"status": "Failure", "message": "cannot convert to " + review.Request.DesiredAPIVersion}
+			}
+			o["spec"] = spec
+			o["apiVersion"] = review.Request.DesiredAPIVersion
+			out = append(out, o)
+		}
+		_ = json.NewEncoder(w).Encode(map[string]any{"apiVersion": review.APIVersion, "kind": review.Kind,
+			"response": map[string]any{"uid": review.Request.UID, "convertedObjects": out, "result": result}})
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestCustomResourceConversionWebhook(t *testing.T) {
+	srv := conversionServer(t)
+	ca := base64.StdEncoding.EncodeToString(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}))
+	ts := newTestServer(t)
+	version := func(name string, storage bool) string {
+		return fmt.Sprintf(`{"name":%q,"served":true,"storage":%v,"schema":{"openAPIV3Schema":{"type":"object","properties":{"spec":{"type":"object","x-kubernetes-preserve-unknown-fields":true}}}}}`, name, storage)
+	}
+	crd := fmt.Sprintf(`{"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition","metadata":{"name":"crontabs.stable.example.com"},
+"spec":{"group":"stable.example.com","scope":"Namespaced","names":{"plural":"crontabs","singular":"crontab","kind":"CronTab"},
+"conversion":{"strategy":"Webhook","webhook":{"conversionReviewVersions":["v1"],"clientConfig":{"url":%q,"caBundle":%q}}},
+"versions":[%s,%s,%s]}}`, srv.URL+"/convert", ca, version("v1", true), version("v2", false), version("v3", false))
+	if r := ts.create(crdPath, crd); r.code != http.StatusCreated {
+		t.Fatalf("create CRD: %d %s", r.code, r.body)
+	}
+	waitFor(t, "CRD served", func() bool {
+		return ts.do("GET", "/apis/stable.example.com/v2/namespaces/default/crontabs", "", "", nil).code == http.StatusOK
+	})
+
+	// Written in v2, stored in v1 (the storage version), read back in both.
+	r := ts.create("/apis/stable.example.com/v2/namespaces/default/crontabs", `{"apiVersion":"stable.example.com/v2","kind":"CronTab","metadata":{"name":"a","labels":{"x":"y"}},"spec":{"host":"localhost","port":"8080"}}`)
+	if r.code != http.StatusCreated {
+		t.Fatalf("create in v2: %d %s", r.code, r.body)
+	}
+	if spec := decodeMap(t, r)["spec"].(map[string]any); spec["host"] != "localhost" || spec["port"] != "8080" {
+		t.Errorf("create response spec = %v", spec)
+	}
+	kv, err := ts.etcd.Get(context.Background(), "/registry/stable.example.com/crontabs/default/a")
+	if err != nil || len(kv.Kvs) != 1 || !strings.Contains(string(kv.Kvs[0].Value), `"hostPort":"localhost:8080"`) || !strings.Contains(string(kv.Kvs[0].Value), `"apiVersion":"stable.example.com/v1"`) {
+		t.Errorf("stored form: %v %s", err, kv.Kvs)
+	}
+	v1 := decodeMap(t, ts.do("GET", "/apis/stable.example.com/v1/namespaces/default/crontabs/a", "", "", nil))
+	if v1["spec"].(map[string]any)["hostPort"] != "localhost:8080" {
+		t.Errorf("v1 read = %v", v1)
+	}
+	list := decodeMap(t, ts.do("GET", "/apis/stable.example.com/v2/namespaces/default/crontabs", "", "", nil))
+	if items := list["items"].([]any); len(items) != 1 || items[0].(map[string]any)["spec"].(map[string]any)["port"] != "8080" {
+		t.Errorf("v2 list = %v", list)
+	}
+	// A webhook that refuses makes the read fail with upstream's message.
+	r = ts.do("GET", "/apis/stable.example.com/v3/namespaces/default/crontabs/a", "", "", nil)
+	if r.code != http.StatusInternalServerError || !strings.Contains(r.status(t).Message, "conversion webhook for stable.example.com/v1, Kind=CronTab failed: cannot convert to stable.example.com/v3") {
+		t.Errorf("refused conversion: %d %s", r.code, r.body)
 	}
 }

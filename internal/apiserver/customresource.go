@@ -35,6 +35,12 @@ type crInfo struct {
 	columns          []apiextv1.CustomResourceColumnDefinition
 	selectableFields []apiextv1.SelectableField
 	terminating      bool
+
+	// gv is this version; storeGV the storage version new objects are written in; conv converts between them.
+	gv, storeGV schema.GroupVersion
+	conv        *crConverter
+	// storageDefaults, when set, are the storage version's schema defaults, applied to objects read from storage.
+	storageDefaults *crschema.Schema
 }
 
 // content returns the JSON object of a custom resource.

@@ -152,7 +152,10 @@ func (s *APIServer) get(w http.ResponseWriter, r *http.Request, ri requestInfo, 
 	if err != nil {
 		return err
 	}
-	return s.respondObject(w, r, res, http.StatusOK, res.external(obj))
+	if obj, err = res.external(obj); err != nil {
+		return err
+	}
+	return s.respondObject(w, r, res, http.StatusOK, obj)
 }
 
 // respondObject writes one object in the negotiated form (object, Table or PartialObjectMetadata).
@@ -299,7 +302,13 @@ func (f *filter) empty() bool { return f.label.Empty() && f.field.Empty() }
 
 // match reports whether a stored object passes the selectors (field names are those of the served form).
 func (f *filter) match(obj runtime.Object) bool {
-	obj = f.res.external(obj)
+	if f.res.cr != nil && f.field.Empty() {
+		// A custom resource's labels and name do not change with its version: no conversion needed.
+	} else if conv, err := f.res.external(obj); err != nil {
+		return false
+	} else {
+		obj = conv
+	}
 	m := accessor(obj)
 	if !f.label.Empty() && !f.label.Matches(labels.Set(m.GetLabels())) {
 		return false
@@ -489,7 +498,9 @@ func (s *APIServer) list(w http.ResponseWriter, r *http.Request, ri requestInfo,
 	if res.view {
 		conv := make([]runtime.Object, len(items))
 		for i, o := range items {
-			conv[i] = res.external(o)
+			if conv[i], err = res.external(o); err != nil {
+				return err
+			}
 		}
 		items = conv
 	}
@@ -628,7 +639,12 @@ func (s *APIServer) createObject(ctx context.Context, res *resource, ns string, 
 		s.releaseAllocations(ctx, res, obj, nil)
 		return obj, nil
 	}
-	out, err := s.store.Create(ctx, res.keys.Key(m.GetNamespace(), m.GetName()), res.stored(obj))
+	toStore, err := res.stored(obj)
+	if err != nil {
+		s.releaseAllocations(ctx, res, obj, nil)
+		return nil, err
+	}
+	out, err := s.store.Create(ctx, res.keys.Key(m.GetNamespace(), m.GetName()), toStore)
 	if err != nil {
 		s.releaseAllocations(ctx, res, obj, nil)
 		if errors.Is(err, storage.ErrAlreadyExists) {
@@ -637,7 +653,7 @@ func (s *APIServer) createObject(ctx context.Context, res *resource, ns string, 
 		}
 		return nil, err
 	}
-	return res.external(out), nil
+	return res.external(out)
 }
 
 func uuidNew() typesUID { return typesUID(uuid.NewString()) }
@@ -684,7 +700,10 @@ func (s *APIServer) updateObject(ctx context.Context, res *resource, ns, name, s
 	// The watch cache's copy saves the etcd read when it is current (the common case); a stale one costs one failed
 	// transaction that returns the current object.
 	out, err := s.store.GuaranteedUpdateCached(ctx, key, res.storeNew, res.cacher.Get(key), func(stored runtime.Object) (runtime.Object, error) {
-		cur := res.external(stored)
+		cur, err := res.external(stored)
+		if err != nil {
+			return nil, err
+		}
 		deleteAfter = false
 		newObj, err := mutate(cur.DeepCopyObject())
 		if err != nil {
@@ -787,7 +806,7 @@ func (s *APIServer) updateObject(ctx context.Context, res *resource, ns, name, s
 			return nil, &errDryRun{obj: newObj}
 		}
 		before = cur
-		return res.stored(newObj), nil
+		return res.stored(newObj)
 	})
 	var dr *errDryRun
 	if errors.As(err, &dr) {
@@ -796,12 +815,16 @@ func (s *APIServer) updateObject(ctx context.Context, res *resource, ns, name, s
 	if err != nil {
 		return nil, err
 	}
-	out = res.external(out)
+	if out, err = res.external(out); err != nil {
+		return nil, err
+	}
 	s.afterUpdate(ctx, res, out, before)
 	if deleteAfter {
 		rv, _ := strconv.ParseInt(accessor(out).GetResourceVersion(), 10, 64)
 		if del, err := s.store.Delete(ctx, key, rv, res.storeNew); err == nil {
-			del = res.external(del)
+			if conv, err := res.external(del); err == nil {
+				del = conv // the object is gone either way: a failed conversion leaves it in its stored form
+			}
 			s.afterDelete(ctx, res, del)
 			return del, nil
 		}
@@ -899,7 +922,10 @@ func (s *APIServer) delete(w http.ResponseWriter, r *http.Request, ri requestInf
 func (s *APIServer) deleteObject(ctx context.Context, res *resource, ns, name string, opts *metav1.DeleteOptions) (runtime.Object, error) {
 	if len(webhookSource{s}.ValidatingWebhooks()) > 0 {
 		if cur, err := s.store.Get(ctx, res.keys.Key(ns, name), res.storeNew); err == nil {
-			if err := s.validateByWebhooks(ctx, res, admissionv1.Delete, "", nil, res.external(cur), len(opts.DryRun) > 0); err != nil {
+			if cur, err = res.external(cur); err != nil {
+				return nil, err
+			}
+			if err := s.validateByWebhooks(ctx, res, admissionv1.Delete, "", nil, cur, len(opts.DryRun) > 0); err != nil {
 				return nil, err
 			}
 		}
@@ -916,7 +942,9 @@ func (s *APIServer) deleteObject(ctx context.Context, res *resource, ns, name st
 		if err != nil {
 			return nil, err
 		}
-		cur = res.external(cur)
+		if cur, err = res.external(cur); err != nil {
+			return nil, err
+		}
 		m := accessor(cur)
 		if p := opts.Preconditions; p != nil {
 			if p.UID != nil && *p.UID != m.GetUID() {
@@ -952,7 +980,9 @@ func (s *APIServer) deleteObject(ctx context.Context, res *resource, ns, name st
 			if err != nil {
 				return nil, err
 			}
-			del = res.external(del)
+			if conv, err := res.external(del); err == nil {
+				del = conv // the object is gone either way: a failed conversion leaves it in its stored form
+			}
 			s.afterDelete(ctx, res, del)
 			return del, nil
 		}

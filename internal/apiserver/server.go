@@ -371,20 +371,27 @@ func (s *APIServer) serveReadyz(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte("ok"))
 }
 
-// external returns a stored object in the form res serves (a new object for a view, obj itself otherwise).
-func (r *resource) external(obj runtime.Object) runtime.Object {
+// external returns a stored object in the form res serves (a new object for a view, obj itself otherwise). Only a
+// custom resource's conversion webhook can fail.
+func (r *resource) external(obj runtime.Object) (runtime.Object, error) {
 	if !r.view || obj == nil {
-		return obj
+		return obj, nil
 	}
-	return r.FromStored(obj)
+	if r.cr != nil {
+		return r.cr.fromStored(obj)
+	}
+	return r.FromStored(obj), nil
 }
 
 // stored returns obj in the form it is stored in.
-func (r *resource) stored(obj runtime.Object) runtime.Object {
+func (r *resource) stored(obj runtime.Object) (runtime.Object, error) {
 	if !r.view || obj == nil {
-		return obj
+		return obj, nil
 	}
-	return r.ToStored(obj)
+	if r.cr != nil {
+		return r.cr.toStored(obj)
+	}
+	return r.ToStored(obj), nil
 }
 
 func (s *APIServer) lookup(ri requestInfo) *resource {

@@ -161,7 +161,10 @@ func (s *APIServer) getScale(w http.ResponseWriter, r *http.Request, ri requestI
 	if err != nil {
 		return err
 	}
-	sc, err := scaleFor(res, res.external(obj))
+	if obj, err = res.external(obj); err != nil {
+		return err
+	}
+	sc, err := scaleFor(res, obj)
 	if err != nil {
 		return err
 	}

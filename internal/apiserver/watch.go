@@ -243,7 +243,13 @@ func (ws *watchStream) send(t watch.EventType, obj runtime.Object, enc *storage.
 	if t == watch.Error {
 		return ws.write(t, obj)
 	}
-	obj = ws.res.external(obj)
+	obj, err := ws.res.external(obj)
+	if err != nil {
+		// As kube-apiserver's watch, a conversion failure is an ERROR event carrying the Status.
+		st := apierrors.NewInternalError(err).ErrStatus
+		st.Kind, st.APIVersion = "Status", "v1"
+		return ws.write(watch.Error, &st)
+	}
 	if ws.n.kind == outTable {
 		tbl, err := ws.s.toTable(ws.r, ws.res, []runtime.Object{obj}, accessor(obj).GetResourceVersion(), "", nil)
 		if err != nil {

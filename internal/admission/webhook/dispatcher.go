@@ -496,7 +496,7 @@ func (d *Dispatcher) call(ctx context.Context, h *hook, inv *invocation, a *Attr
 	if err != nil {
 		return nil, &callError{h.name, fmt.Errorf("could not create admission objects: %w", err)}
 	}
-	client, target, err := d.client(h)
+	client, target, err := d.client(h.clientConfig)
 	if err != nil {
 		return nil, &callError{h.name, fmt.Errorf("could not get REST client: %w", err)}
 	}
@@ -573,9 +573,19 @@ func (d *Dispatcher) post(ctx context.Context, client *http.Client, target strin
 	return nil, apierrors.NewGenericServerResponse(resp.StatusCode, http.MethodPost, schema.GroupResource{}, "", msg, 0, true)
 }
 
-// client returns the cached HTTP client for h's CA bundle and server name, and the URL to post to.
-func (d *Dispatcher) client(h *hook) (*http.Client, *url.URL, error) {
-	cc := h.clientConfig
+// Post sends a JSON body to the webhook cc names (a url, or a Service reached through Source.ServiceAddress and
+// verified as <svc>.<ns>.svc against cc.CABundle) and returns the response body; the CRD conversion webhooks use it.
+// A non-2xx answer is an error as client-go words it.
+func (d *Dispatcher) Post(ctx context.Context, cc admissionregistrationv1.WebhookClientConfig, body []byte) ([]byte, error) {
+	client, target, err := d.client(cc)
+	if err != nil {
+		return nil, err
+	}
+	return d.post(ctx, client, target.String(), body)
+}
+
+// client returns the cached HTTP client for cc's CA bundle and server name, and the URL to post to.
+func (d *Dispatcher) client(cc admissionregistrationv1.WebhookClientConfig) (*http.Client, *url.URL, error) {
 	var target *url.URL
 	key := clientKey{ca: sha256.Sum256(cc.CABundle)}
 	switch {

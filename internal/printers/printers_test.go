@@ -1,6 +1,9 @@
 package printers
 
 import (
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	flowcontrolv1 "k8s.io/api/flowcontrol/v1"
+	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"reflect"
 	"strings"
 	"testing"
@@ -1022,6 +1025,11 @@ var covered = []struct {
 	{&autoscalingv2.HorizontalPodAutoscaler{}, &autoscalingv2.HorizontalPodAutoscalerList{}, "NAME REFERENCE TARGETS MINPODS MAXPODS REPLICAS AGE"},
 	{&autoscalingv1.HorizontalPodAutoscaler{}, &autoscalingv1.HorizontalPodAutoscalerList{}, "NAME REFERENCE TARGETS MINPODS MAXPODS REPLICAS AGE"},
 	{&schedulingv1.PriorityClass{}, &schedulingv1.PriorityClassList{}, "NAME VALUE GLOBAL-DEFAULT AGE PREEMPTIONPOLICY"},
+	{&apiextv1.CustomResourceDefinition{}, &apiextv1.CustomResourceDefinitionList{}, "NAME CREATED AT"},
+	{&admissionregistrationv1.MutatingWebhookConfiguration{}, &admissionregistrationv1.MutatingWebhookConfigurationList{}, "NAME WEBHOOKS AGE"},
+	{&admissionregistrationv1.ValidatingWebhookConfiguration{}, &admissionregistrationv1.ValidatingWebhookConfigurationList{}, "NAME WEBHOOKS AGE"},
+	{&flowcontrolv1.FlowSchema{}, &flowcontrolv1.FlowSchemaList{}, "NAME PRIORITYLEVEL MATCHINGPRECEDENCE DISTINGUISHERMETHOD AGE MISSINGPL"},
+	{&flowcontrolv1.PriorityLevelConfiguration{}, &flowcontrolv1.PriorityLevelConfigurationList{}, "NAME TYPE NOMINALCONCURRENCYSHARES QUEUES HANDSIZE QUEUELENGTHLIMIT AGE"},
 	{&networkingv1.Ingress{}, &networkingv1.IngressList{}, "NAME CLASS HOSTS ADDRESS PORTS AGE"},
 	{&networkingv1.IngressClass{}, &networkingv1.IngressClassList{}, "NAME CONTROLLER PARAMETERS AGE"},
 	{&networkingv1.NetworkPolicy{}, &networkingv1.NetworkPolicyList{}, "NAME POD-SELECTOR AGE"},

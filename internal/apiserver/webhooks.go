@@ -10,6 +10,7 @@ import (
 
 	"github.com/skiff-sh/skiff/internal/admission/webhook"
 	"github.com/skiff-sh/skiff/internal/auth"
+	"github.com/skiff-sh/skiff/internal/defaults"
 	admissionv1 "k8s.io/api/admission/v1"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	authenticationv1 "k8s.io/api/authentication/v1"
@@ -136,6 +137,8 @@ func (s *APIServer) mutateByWebhooks(ctx context.Context, res *resource, op admi
 	if err != nil {
 		return err
 	}
+	// As kube-apiserver decodes a patched object with the type's defaulting, fields a webhook added get defaults.
+	defaults.Apply(*obj)
 	if res.cr != nil {
 		res.cr.prepare(*obj)
 	}

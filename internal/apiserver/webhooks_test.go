@@ -47,6 +47,9 @@ func admissionServer(t *testing.T, calls *atomic.Int32) *httptest.Server {
 				resp.Allowed = false
 				resp.Result = &metav1.Status{Message: "unexpected user " + review.Request.UserInfo.Username, Code: 403}
 			}
+		case "/mutate-pod":
+			pt := admissionv1.PatchTypeJSONPatch
+			resp.PatchType, resp.Patch = &pt, []byte(`[{"op":"add","path":"/spec/initContainers","value":[{"name":"webhook-added","image":"busybox:1.36"}]}]`)
 		case "/mutate":
 			pt := admissionv1.PatchTypeJSONPatch
 			op := `[{"op":"add","path":"/metadata/labels","value":{"mutated":"yes"}}]`
@@ -137,6 +140,22 @@ func TestAdmissionWebhooksMutateAndDeny(t *testing.T) {
 	if msg := r.status(t).Message; !strings.Contains(msg, `failed calling webhook "gone.example.com"`) {
 		t.Errorf("fail-closed message = %q", msg)
 	}
+	// A field added by a mutating webhook gets the type's defaults, as kube-apiserver decodes the patched object.
+	podHook := strings.NewReplacer("mutate.example.com", "mutate-pod.example.com", `"name":"mutate"`, `"name":"mutate-pod"`,
+		"/mutate", "/mutate-pod", `"resources":["configmaps"]`, `"resources":["pods"]`).Replace(webhookConfig("MutatingWebhookConfiguration", "mutate", srv.URL+"/mutate", ca, "Fail"))
+	if r := ts.create("/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations", podHook); r.code != http.StatusCreated {
+		t.Fatalf("create pod webhook: %d %s", r.code, r.body)
+	}
+	pods := "/api/v1/namespaces/default/pods"
+	waitFor(t, "the pod webhook in effect", func() bool {
+		r = ts.create(pods, `{"apiVersion":"v1","kind":"Pod","metadata":{"generateName":"mutated-"},"spec":{"containers":[{"name":"c","image":"busybox:1.36"}]}}`)
+		return r.code == http.StatusCreated && strings.Contains(string(r.body), "webhook-added")
+	})
+	ic := decodeMap(t, r)["spec"].(map[string]any)["initContainers"].([]any)[0].(map[string]any)
+	if ic["imagePullPolicy"] != "IfNotPresent" || ic["terminationMessagePolicy"] != "File" {
+		t.Errorf("webhook-added init container not defaulted: %v", ic)
+	}
+
 	// The API server's own writes are not sent to webhooks.
 	before := calls.Load()
 	internal := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "internal", Labels: map[string]string{"deny": "true"}}}

@@ -66,6 +66,10 @@ type crdState struct {
 	stores map[string]*crStore // by CRD name
 	// kick wakes the loop (a CRD changed, or a deletion wants another look).
 	kick chan struct{}
+	// synced is closed after the first pass: the custom resources stored when the server started are served
+	// (kube-apiserver's crd-informer-synced readiness check).
+	synced     chan struct{}
+	syncedOnce sync.Once
 }
 
 func (s *APIServer) crResources() *crTable {
@@ -87,6 +91,7 @@ func (s *APIServer) kickCRDs() {
 func (s *APIServer) runCRDs(ctx context.Context) {
 	crdRes := s.byGVR[crdGVR]
 	defer s.stopCRStores()
+	defer s.crd.syncedOnce.Do(func() { close(s.crd.synced) }) // never leave readiness waiting
 	if err := crdRes.cacher.WaitReady(ctx); err != nil {
 		return
 	}
@@ -99,6 +104,7 @@ func (s *APIServer) runCRDs(ctx context.Context) {
 	retry := time.Duration(0)
 	for {
 		again := s.syncCRDs(ctx)
+		s.crd.syncedOnce.Do(func() { close(s.crd.synced) })
 		var after <-chan time.Time
 		if again {
 			retry = min(max(2*retry, 100*time.Millisecond), 5*time.Second)

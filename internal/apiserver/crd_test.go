@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/skiff-sh/skiff/internal/storage/embedded"
 )
 
 const crontabCRD = `{"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition",
@@ -393,5 +395,23 @@ func TestCustomResourceConversionWebhook(t *testing.T) {
 	r = ts.do("GET", "/apis/stable.example.com/v3/namespaces/default/crontabs/a", "", "", nil)
 	if r.code != http.StatusInternalServerError || !strings.Contains(r.status(t).Message, "conversion webhook for stable.example.com/v1, Kind=CronTab failed: cannot convert to stable.example.com/v3") {
 		t.Errorf("refused conversion: %d %s", r.code, r.body)
+	}
+}
+
+func TestCustomResourcesServedAsSoonAsReadyAfterRestart(t *testing.T) {
+	e, err := embedded.Start(context.Background(), embedded.Config{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.Close)
+	first := startTestServer(t, e.Endpoint, Config{}, nil)
+	establishCronTabs(t, first)
+	if r := first.create(ctPath, `{"apiVersion":"stable.example.com/v1","kind":"CronTab","metadata":{"name":"kept"},"spec":{}}`); r.code != http.StatusCreated {
+		t.Fatalf("create: %d %s", r.code, r.body)
+	}
+	// A second server on the same storage serves the custom resource the moment it is ready.
+	second := startTestServer(t, e.Endpoint, Config{}, nil)
+	if r := second.do("GET", ctPath+"/kept", "", "", nil); r.code != http.StatusOK {
+		t.Errorf("GET right after ready: %d %s", r.code, r.body)
 	}
 }

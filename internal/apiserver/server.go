@@ -176,7 +176,7 @@ func New(cfg Config) (*APIServer, error) {
 		byGR:     map[schema.GroupResource]*resource{},
 		stopping: make(chan struct{}),
 		readyCh:  make(chan struct{}),
-		crd:      crdState{stores: map[string]*crStore{}, kick: make(chan struct{}, 1)},
+		crd:      crdState{stores: map[string]*crStore{}, kick: make(chan struct{}, 1), synced: make(chan struct{})},
 	}
 	for _, r := range registry.Resources() {
 		res := &resource{Resource: r, keys: storage.KeyFunc{GR: r.GroupResource(), Namespaced: r.Namespaced}, storeNew: r.New}
@@ -243,6 +243,13 @@ func (s *APIServer) Run(ctx context.Context) error {
 			if err = r.cacher.WaitReady(ctx); err != nil {
 				break
 			}
+		}
+	}
+	if err == nil {
+		select {
+		case <-s.crd.synced:
+		case <-ctx.Done():
+			err = ctx.Err()
 		}
 	}
 	if err == nil {

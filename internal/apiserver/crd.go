@@ -234,6 +234,7 @@ func (s *APIServer) publishCRs(ctx context.Context, crds []*apiextv1.CustomResou
 	old := s.crs.Swap(t)
 	if old == nil || !sameCRTable(old, t) {
 		s.invalidateDiscovery()
+		s.kickAPIServices()
 		if s.cfg.CustomResourcesChanged != nil {
 			s.cfg.CustomResourcesChanged(servedCRDs(want))
 		}

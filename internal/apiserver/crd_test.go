@@ -415,3 +415,43 @@ func TestCustomResourcesServedAsSoonAsReadyAfterRestart(t *testing.T) {
 		t.Errorf("GET right after ready: %d %s", r.code, r.body)
 	}
 }
+
+func TestAPIServicesListServedGroupVersions(t *testing.T) {
+	ts := newTestServer(t)
+	const path = "/apis/apiregistration.k8s.io/v1/apiservices"
+	available := func(name string) (string, bool) {
+		r := ts.do("GET", path+"/"+name, "", "", nil)
+		if r.code != http.StatusOK {
+			return "", false
+		}
+		m := decodeMap(t, r)
+		return conditionStatus(m, "Available"), true
+	}
+	waitFor(t, "local APIServices available", func() bool {
+		a, ok1 := available("v1.apps")
+		b, ok2 := available("v1.")
+		return ok1 && ok2 && a == "True" && b == "True"
+	})
+	apps := decodeMap(t, ts.do("GET", path+"/v1.apps", "", "", nil))
+	if spec := apps["spec"].(map[string]any); spec["groupPriorityMinimum"] != float64(17800) || spec["versionPriority"] != float64(15) {
+		t.Errorf("v1.apps spec = %v", spec)
+	}
+	// A CRD's group version gets one while it is served, and loses it with the CRD.
+	establishCronTabs(t, ts)
+	waitFor(t, "the CRD's APIService", func() bool { s, ok := available("v1.stable.example.com"); return ok && s == "True" })
+	// An APIService naming a Service is stored, but skiff does not proxy to it.
+	r := ts.create(path, `{"apiVersion":"apiregistration.k8s.io/v1","kind":"APIService","metadata":{"name":"v1alpha1.wardle.example.com"},
+		"spec":{"group":"wardle.example.com","version":"v1alpha1","groupPriorityMinimum":2000,"versionPriority":200,"service":{"namespace":"default","name":"api"},"insecureSkipTLSVerify":true}}`)
+	if r.code != http.StatusCreated || !strings.Contains(string(r.body), `"port":443`) {
+		t.Fatalf("create: %d %s", r.code, r.body)
+	}
+	waitFor(t, "the proxied APIService unavailable", func() bool { s, ok := available("v1alpha1.wardle.example.com"); return ok && s == "False" })
+	if r := ts.create(path, `{"apiVersion":"apiregistration.k8s.io/v1","kind":"APIService","metadata":{"name":"wrong"},"spec":{"group":"x.example.com","version":"v1","groupPriorityMinimum":1,"versionPriority":1}}`); r.code != http.StatusUnprocessableEntity ||
+		!strings.Contains(r.status(t).Message, "must be `spec.version+\".\"+spec.group`") {
+		t.Errorf("misnamed APIService: %d %s", r.code, r.body)
+	}
+	if r := ts.do("DELETE", crdPath+"/crontabs.stable.example.com", "", "", nil); r.code != http.StatusOK {
+		t.Fatalf("delete CRD: %d", r.code)
+	}
+	waitFor(t, "the CRD's APIService removed", func() bool { _, ok := available("v1.stable.example.com"); return !ok })
+}

@@ -25,6 +25,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/managedfields"
 	"k8s.io/client-go/kubernetes/scheme"
+	apiregistrationv1 "k8s.io/kube-aggregator/pkg/apis/apiregistration/v1"
 )
 
 // Config configures an APIServer.
@@ -96,6 +97,8 @@ type APIServer struct {
 	// crs is the table of custom resources served (crd.go); crd is the state of the loop that keeps it.
 	crs atomic.Pointer[crTable]
 	crd crdState
+	// apiServicesKick wakes the APIService loop (apiservices.go).
+	apiServicesKick chan struct{}
 
 	// Set before Run by the code that serves other paths (kubelet proxy, metrics).
 	extraPodSubresources []subresourceInfo
@@ -164,6 +167,7 @@ func New(cfg Config) (*APIServer, error) {
 		metav1.AddToGroupVersion(scheme.Scheme, metav1.SchemeGroupVersion)
 		_ = metav1.AddMetaToScheme(scheme.Scheme)
 		_ = apiextv1.AddToScheme(scheme.Scheme)
+		_ = apiregistrationv1.AddToScheme(scheme.Scheme)
 	})
 	s := &APIServer{
 		cfg:      cfg,
@@ -177,6 +181,8 @@ func New(cfg Config) (*APIServer, error) {
 		stopping: make(chan struct{}),
 		readyCh:  make(chan struct{}),
 		crd:      crdState{stores: map[string]*crStore{}, kick: make(chan struct{}, 1), synced: make(chan struct{})},
+
+		apiServicesKick: make(chan struct{}, 1),
 	}
 	for _, r := range registry.Resources() {
 		res := &resource{Resource: r, keys: storage.KeyFunc{GR: r.GroupResource(), Namespaced: r.Namespaced}, storeNew: r.New}
@@ -226,6 +232,11 @@ func (s *APIServer) Run(ctx context.Context) error {
 	go func() {
 		defer wg.Done()
 		s.runCRDs(ctx)
+	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.runAPIServices(ctx)
 	}()
 	err := s.bootstrap(ctx)
 	if err == nil {

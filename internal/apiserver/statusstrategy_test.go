@@ -3,6 +3,7 @@ package apiserver
 import (
 	flowcontrolv1 "k8s.io/api/flowcontrol/v1"
 	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apiregistrationv1 "k8s.io/kube-aggregator/pkg/apis/apiregistration/v1"
 	"reflect"
 	"testing"
 	"time"
@@ -57,6 +58,9 @@ var statusSpecChange = map[string]func(runtime.Object){
 	},
 	"Ingress":          func(o runtime.Object) { o.(*networkingv1.Ingress).Spec.IngressClassName = ref("other") },
 	"VolumeAttachment": func(o runtime.Object) { o.(*storagev1.VolumeAttachment).Spec.NodeName = "other" },
+	"APIService": func(o runtime.Object) {
+		o.(*apiregistrationv1.APIService).Spec.VersionPriority = 7
+	},
 	"FlowSchema": func(o runtime.Object) {
 		o.(*flowcontrolv1.FlowSchema).Spec.MatchingPrecedence = 7
 	},

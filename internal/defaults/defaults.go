@@ -6,6 +6,7 @@ import (
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	flowcontrolv1 "k8s.io/api/flowcontrol/v1"
 	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apiregistrationv1 "k8s.io/kube-aggregator/pkg/apis/apiregistration/v1"
 	"reflect"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -38,6 +39,11 @@ func Apply(obj runtime.Object) {
 		webhook.SetDefaultsValidating(o)
 	case *admissionregistrationv1.MutatingWebhookConfiguration:
 		webhook.SetDefaultsMutating(o)
+	case *apiregistrationv1.APIService:
+		if o.Spec.Service != nil && o.Spec.Service.Port == nil {
+			port := int32(443)
+			o.Spec.Service.Port = &port
+		}
 	case *flowcontrolv1.FlowSchema:
 		defaultFlowSchema(o)
 	case *flowcontrolv1.PriorityLevelConfiguration:

@@ -28,6 +28,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	apiregistrationv1 "k8s.io/kube-aggregator/pkg/apis/apiregistration/v1"
 	"k8s.io/kube-openapi/pkg/util"
 	"k8s.io/kube-openapi/pkg/validation/spec"
 )
@@ -61,6 +62,7 @@ func newScheme() (*runtime.Scheme, error) {
 		apiextv1.AddToScheme,
 		admissionregistrationv1.AddToScheme,
 		flowcontrolv1.AddToScheme,
+		apiregistrationv1.AddToScheme,
 	)
 	if err := b.AddToScheme(s); err != nil {
 		return nil, fmt.Errorf("openapi: scheme: %w", err)

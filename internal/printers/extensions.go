@@ -7,6 +7,7 @@ import (
 	flowcontrolv1 "k8s.io/api/flowcontrol/v1"
 	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	apiregistrationv1 "k8s.io/kube-aggregator/pkg/apis/apiregistration/v1"
 )
 
 func init() {
@@ -17,6 +18,12 @@ func init() {
 	}, func(obj *apiextv1.CustomResourceDefinition, _ time.Time) []interface{} {
 		return []interface{}{obj.Name, obj.CreationTimestamp.UTC().Format(time.RFC3339)}
 	})
+	register[*apiregistrationv1.APIService, *apiregistrationv1.APIServiceList]([]metav1.TableColumnDefinition{
+		nameColumn,
+		{Name: "Service", Type: "string", Description: "The reference to the service that hosts this API endpoint."},
+		{Name: "Available", Type: "string", Description: "Whether this service is available."},
+		ageColumn,
+	}, printAPIService)
 	webhookColumns := []metav1.TableColumnDefinition{
 		nameColumn,
 		{Name: "Webhooks", Type: "integer", Description: "Webhooks indicates the number of webhooks registered in this configuration"},
@@ -76,4 +83,22 @@ func printPriorityLevelConfiguration(obj *flowcontrolv1.PriorityLevelConfigurati
 		}
 	}
 	return []interface{}{obj.Name, string(obj.Spec.Type), ncs, queues, handSize, queueLengthLimit, translateTimestampSince(obj.CreationTimestamp, now)}
+}
+
+func printAPIService(obj *apiregistrationv1.APIService, now time.Time) []interface{} {
+	service := "Local"
+	if s := obj.Spec.Service; s != nil {
+		service = s.Namespace + "/" + s.Name
+	}
+	status := string(apiregistrationv1.ConditionUnknown)
+	for _, c := range obj.Status.Conditions {
+		if c.Type != apiregistrationv1.Available {
+			continue
+		}
+		status = string(c.Status)
+		if c.Status != apiregistrationv1.ConditionTrue && c.Reason != "" {
+			status += " (" + c.Reason + ")"
+		}
+	}
+	return []interface{}{obj.Name, service, status, translateTimestampSince(obj.CreationTimestamp, now)}
 }

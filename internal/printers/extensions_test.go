@@ -2,6 +2,7 @@ package printers
 
 import (
 	"fmt"
+	apiregistrationv1 "k8s.io/kube-aggregator/pkg/apis/apiregistration/v1"
 	"testing"
 	"time"
 
@@ -22,6 +23,9 @@ func TestExtensionCells(t *testing.T) {
 		want string
 	}{
 		{&apiextv1.CustomResourceDefinition{ObjectMeta: om}, "[Name Created At]", "[x 2025-12-31T23:00:00Z]"},
+		{&apiregistrationv1.APIService{ObjectMeta: om, Spec: apiregistrationv1.APIServiceSpec{Service: &apiregistrationv1.ServiceReference{Namespace: "ns", Name: "api"}},
+			Status: apiregistrationv1.APIServiceStatus{Conditions: []apiregistrationv1.APIServiceCondition{{Type: apiregistrationv1.Available, Status: apiregistrationv1.ConditionFalse, Reason: "ServiceNotProxied"}}}},
+			"[Name Service Available Age]", "[x ns/api False (ServiceNotProxied) 120m]"},
 		{&admissionregistrationv1.ValidatingWebhookConfiguration{ObjectMeta: om, Webhooks: make([]admissionregistrationv1.ValidatingWebhook, 2)}, "[Name Webhooks Age]", "[x 2 120m]"},
 		{&flowcontrolv1.FlowSchema{ObjectMeta: om, Spec: flowcontrolv1.FlowSchemaSpec{PriorityLevelConfiguration: flowcontrolv1.PriorityLevelConfigurationReference{Name: "workload-low"}, MatchingPrecedence: 9000,
 			DistinguisherMethod: &flowcontrolv1.FlowDistinguisherMethod{Type: flowcontrolv1.FlowDistinguisherMethodByUserType}},

@@ -27,6 +27,7 @@ import (
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	apiregistrationv1 "k8s.io/kube-aggregator/pkg/apis/apiregistration/v1"
 )
 
 // Resource describes one served resource.
@@ -220,6 +221,11 @@ func Resources() []*Resource {
 			New:     func() runtime.Object { return &flowcontrolv1.PriorityLevelConfiguration{} },
 			NewList: func() runtime.Object { return &flowcontrolv1.PriorityLevelConfigurationList{} },
 			Status:  true, Generation: true},
+		{GVR: gvr("apiregistration.k8s.io", "v1", "apiservices"), Kind: "APIService", Singular: "apiservice",
+			Categories: []string{"api-extensions"},
+			New:        func() runtime.Object { return &apiregistrationv1.APIService{} },
+			NewList:    func() runtime.Object { return &apiregistrationv1.APIServiceList{} },
+			Status:     true},
 		{GVR: gvr("apiextensions.k8s.io", "v1", "customresourcedefinitions"), Kind: "CustomResourceDefinition", Singular: "customresourcedefinition",
 			ShortNames: []string{"crd", "crds"}, Categories: []string{"api-extensions"},
 			New:     func() runtime.Object { return &apiextv1.CustomResourceDefinition{} },

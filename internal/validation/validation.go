@@ -33,6 +33,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+	apiregistrationv1 "k8s.io/kube-aggregator/pkg/apis/apiregistration/v1"
 )
 
 // ValidateCreate returns the problems with obj as a new object; nil means valid. Unknown types get only ObjectMeta checks.
@@ -42,6 +43,8 @@ func ValidateCreate(obj runtime.Object) field.ErrorList {
 	}
 	var errs field.ErrorList
 	switch o := obj.(type) {
+	case *apiregistrationv1.APIService:
+		errs = validateAPIService(o)
 	case *flowcontrolv1.FlowSchema:
 		errs = validateFlowSchema(o)
 	case *flowcontrolv1.PriorityLevelConfiguration:
@@ -148,6 +151,8 @@ func ValidateUpdate(obj, old runtime.Object) field.ErrorList {
 	}
 	var errs field.ErrorList
 	switch o := obj.(type) {
+	case *apiregistrationv1.APIService:
+		errs = validateAPIService(o)
 	case *flowcontrolv1.FlowSchema:
 		errs = validateFlowSchemaUpdate(o, old.(*flowcontrolv1.FlowSchema))
 	case *flowcontrolv1.PriorityLevelConfiguration:
@@ -248,6 +253,8 @@ func ValidateStatusUpdate(obj, old runtime.Object) field.ErrorList {
 	metaPath := field.NewPath("metadata")
 	var errs field.ErrorList
 	switch o := obj.(type) {
+	case *apiregistrationv1.APIService:
+		errs = validateAPIServiceStatus(o)
 	case *flowcontrolv1.FlowSchema:
 		errs = validateFlowSchemaStatusUpdate(o, old.(*flowcontrolv1.FlowSchema))
 	case *flowcontrolv1.PriorityLevelConfiguration:
@@ -352,7 +359,7 @@ func isNamespaced(obj runtime.Object) bool {
 	case *corev1.Namespace, *corev1.Node, *schedulingv1.PriorityClass, *networkingv1.IngressClass,
 		*rbacv1.ClusterRole, *rbacv1.ClusterRoleBinding, *storagev1.StorageClass, *storagev1.CSIDriver,
 		*storagev1.CSINode, *storagev1.VolumeAttributesClass, *storagev1.VolumeAttachment, *nodev1.RuntimeClass,
-		*flowcontrolv1.FlowSchema, *flowcontrolv1.PriorityLevelConfiguration, *apiextv1.CustomResourceDefinition,
+		*flowcontrolv1.FlowSchema, *flowcontrolv1.PriorityLevelConfiguration, *apiextv1.CustomResourceDefinition, *apiregistrationv1.APIService,
 		*admissionregistrationv1.ValidatingWebhookConfiguration, *admissionregistrationv1.MutatingWebhookConfiguration:
 		return false
 	case *corev1.Pod, *corev1.Service, *corev1.Endpoints, *corev1.ConfigMap, *corev1.Secret,

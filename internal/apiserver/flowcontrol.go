@@ -3,6 +3,9 @@ package apiserver
 import (
 	"context"
 	"fmt"
+	"time"
+
+	"github.com/skiff-sh/skiff/internal/storage"
 
 	"github.com/skiff-sh/skiff/internal/flowcontrol"
 	flowcontrolv1 "k8s.io/api/flowcontrol/v1"
@@ -92,4 +95,75 @@ func (s *APIServer) ensureBootstrapObject(ctx context.Context, res *resource, ob
 	}
 	_, err = s.updateObject(ctx, res, "", name, "", wo, func(runtime.Object) (runtime.Object, error) { return next, nil })
 	return err
+}
+
+// runFlowSchemaStatus keeps every FlowSchema's Dangling condition (does its priority level exist?) as kube-apiserver's
+// APF configuration controller does, until ctx ends. It wakes on changes to either kind.
+func (s *APIServer) runFlowSchemaStatus(ctx context.Context) {
+	fsRes := s.byGVR[flowcontrolv1.SchemeGroupVersion.WithResource("flowschemas")]
+	plRes := s.byGVR[flowcontrolv1.SchemeGroupVersion.WithResource("prioritylevelconfigurations")]
+	var watchers []*storage.CacheWatcher
+	defer func() {
+		for _, w := range watchers {
+			w.Stop()
+		}
+	}()
+	for _, r := range []*resource{fsRes, plRes} {
+		if err := r.cacher.WaitReady(ctx); err != nil {
+			return
+		}
+		w, err := r.cacher.Watch(ctx, storage.WatchOptions{Revision: r.cacher.Revision()})
+		if err != nil {
+			return
+		}
+		watchers = append(watchers, w)
+	}
+	for {
+		again := s.syncFlowSchemaStatus(ctx, fsRes, plRes)
+		var after <-chan time.Time
+		if again {
+			after = s.clock.After(time.Second)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-watchers[0].Signal():
+			watchers[0].Next()
+		case <-watchers[1].Signal():
+			watchers[1].Next()
+		case <-watchers[0].Done():
+			return // the cache relisted; the next server start resumes
+		case <-watchers[1].Done():
+			return
+		case <-after:
+		}
+	}
+}
+
+// syncFlowSchemaStatus writes the Dangling conditions that changed; true means a write failed.
+func (s *APIServer) syncFlowSchemaStatus(ctx context.Context, fsRes, plRes *resource) bool {
+	plObjs, _ := plRes.cacher.List(plRes.keys.Prefix(""), nil)
+	levels := make([]*flowcontrolv1.PriorityLevelConfiguration, 0, len(plObjs))
+	for _, o := range plObjs {
+		levels = append(levels, o.(*flowcontrolv1.PriorityLevelConfiguration))
+	}
+	fsObjs, _ := fsRes.cacher.List(fsRes.keys.Prefix(""), nil)
+	failed := false
+	for _, o := range fsObjs {
+		fs := o.(*flowcontrolv1.FlowSchema)
+		if _, changed := flowcontrol.Dangling(fs, levels, s.clock.Now().Truncate(time.Second)); !changed {
+			continue
+		}
+		_, err := s.updateObject(ctx, fsRes, "", fs.Name, "status", writeOptions{manager: apfConfigManager}, func(cur runtime.Object) (runtime.Object, error) {
+			c := cur.(*flowcontrolv1.FlowSchema)
+			if cond, changed := flowcontrol.Dangling(c, levels, s.clock.Now().Truncate(time.Second)); changed {
+				flowcontrol.SetFlowSchemaCondition(c, cond)
+			}
+			return c, nil
+		})
+		if err != nil && !isNotFound(err) {
+			failed = true
+		}
+	}
+	return failed
 }

@@ -34,12 +34,23 @@ func TestFlowControlConfigurationBootstrapped(t *testing.T) {
 	if r.code != http.StatusUnprocessableEntity {
 		t.Errorf("changing catch-all: %d %s", r.code, r.body)
 	}
-	r = ts.create(fsPath, `{"apiVersion":"flowcontrol.apiserver.k8s.io/v1","kind":"FlowSchema","metadata":{"name":"mine"},
+	mine := `{"apiVersion":"flowcontrol.apiserver.k8s.io/v1","kind":"FlowSchema","metadata":{"name":"mine"},
 		"spec":{"priorityLevelConfiguration":{"name":"workload-low"},"rules":[{"subjects":[{"kind":"Group","group":{"name":"devs"}}],
-		"resourceRules":[{"verbs":["*"],"apiGroups":["*"],"resources":["*"],"namespaces":["*"]}]}]}}`)
+		"resourceRules":[{"verbs":["*"],"apiGroups":["*"],"resources":["*"],"namespaces":["*"]}]}]}}`
+	r = ts.create(fsPath, mine)
 	if r.code != http.StatusCreated || !strings.Contains(string(r.body), `"matchingPrecedence":1000`) {
 		t.Errorf("create: %d %s", r.code, r.body)
 	}
+	// The Dangling condition says whether the priority level exists.
+	waitFor(t, "catch-all not dangling", func() bool {
+		return conditionStatus(decodeMap(t, ts.do("GET", fsPath+"/catch-all", "", "", nil)), "Dangling") == "False"
+	})
+	if r := ts.create(fsPath, strings.Replace(strings.Replace(mine, `"mine"`, `"orphan"`, 1), `"workload-low"`, `"no-such-level"`, 1)); r.code != http.StatusCreated {
+		t.Fatalf("create orphan: %d %s", r.code, r.body)
+	}
+	waitFor(t, "orphan dangling", func() bool {
+		return conditionStatus(decodeMap(t, ts.do("GET", fsPath+"/orphan", "", "", nil)), "Dangling") == "True"
+	})
 	r = ts.do("PATCH", fsPath+"/mine/status", "application/merge-patch+json", "", []byte(`{"status":{"conditions":[{"type":"Dangling","status":"False","reason":"Found","message":"ok","lastTransitionTime":"2026-01-01T00:00:00Z"}]}}`))
 	if r.code != http.StatusOK || !strings.Contains(string(r.body), `"Dangling"`) {
 		t.Errorf("status patch: %d %s", r.code, r.body)

@@ -238,6 +238,11 @@ func (s *APIServer) Run(ctx context.Context) error {
 		defer wg.Done()
 		s.runAPIServices(ctx)
 	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.runFlowSchemaStatus(ctx)
+	}()
 	err := s.bootstrap(ctx)
 	if err == nil {
 		wg.Add(1)

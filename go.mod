@@ -36,13 +36,7 @@ require (
 	sigs.k8s.io/yaml v1.6.0
 )
 
-require (
-	github.com/NYTimes/gziphandler v1.1.1 // indirect
-	github.com/fsnotify/fsnotify v1.9.0 // indirect
-	github.com/moby/spdystream v0.5.1 // indirect
-	k8s.io/kms v0.37.2 // indirect
-	k8s.io/kube-aggregator v0.37.2 // indirect
-)
+require k8s.io/kube-aggregator v0.37.2
 
 require (
 	cel.dev/expr v0.25.2 // indirect

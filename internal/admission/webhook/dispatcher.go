@@ -67,6 +67,8 @@ type Dispatcher struct {
 	clock  clock.Clock
 	newUID func() types.UID
 
+	conds *conditionCache // compiled matchConditions, by expression
+
 	mu      sync.Mutex                 // guards clients
 	clients map[clientKey]*http.Client // one per CA bundle, server name and dial mode
 }
@@ -81,7 +83,7 @@ type clientKey struct {
 // NewDispatcher returns a dispatcher reading webhooks from src; scheme types and defaults typed objects.
 func NewDispatcher(src Source, scheme *runtime.Scheme) *Dispatcher {
 	return &Dispatcher{src: src, scheme: scheme, clock: clock.Real{}, newUID: func() types.UID { return uuid.NewUUID() },
-		clients: map[clientKey]*http.Client{}}
+		conds: newConditionCache(), clients: map[clientKey]*http.Client{}}
 }
 
 // callError is a failure to talk to a webhook (upstream's ErrCallingWebhook), subject to the failurePolicy.
@@ -119,7 +121,7 @@ func (d *Dispatcher) Validate(ctx context.Context, a *Attributes) ([]string, err
 	}
 	var calls []call
 	for i := range hooks {
-		inv, err := shouldCall(&hooks[i], a, d.src.NamespaceLabels)
+		inv, err := shouldCall(ctx, &hooks[i], a, d.src.NamespaceLabels, d.conds)
 		if err != nil {
 			return nil, err
 		}
@@ -209,7 +211,7 @@ func (d *Dispatcher) Mutate(ctx context.Context, a *Attributes, obj *runtime.Obj
 		}
 		for i := range hooks {
 			h := &hooks[i]
-			inv, serr := shouldCall(h, &cur, d.src.NamespaceLabels)
+			inv, serr := shouldCall(ctx, h, &cur, d.src.NamespaceLabels, d.conds)
 			if serr != nil {
 				return warnings, serr
 			}

@@ -563,7 +563,7 @@ func TestReviewForUpdateSubresourceAndEquivalentMatch(t *testing.T) {
 	h := vHook("status.example.com", srv, func(h *admissionregistrationv1.ValidatingWebhook) {
 		h.AdmissionReviewVersions = []string{"v1beta1"}
 		h.Rules = []admissionregistrationv1.RuleWithOperations{rule(ops("UPDATE"), ss("apps"), ss("v1beta1"), ss("deployments/status"), "")}
-		h.MatchConditions = []admissionregistrationv1.MatchCondition{{Name: "never", Expression: "false"}} // not evaluated
+		h.MatchConditions = []admissionregistrationv1.MatchCondition{{Name: "status", Expression: "request.subResource == 'status'"}}
 	})
 	d := NewDispatcher(&fakeSource{validating: vConfigs(h)}, scheme.Scheme)
 	oldDeploy := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "d", Namespace: "default"}}
@@ -577,7 +577,7 @@ func TestReviewForUpdateSubresourceAndEquivalentMatch(t *testing.T) {
 	}
 	reviews := srv.reviews()
 	if len(reviews) != 1 {
-		t.Fatalf("webhook got %d reviews, want 1 (matchConditions are treated as matching)", len(reviews))
+		t.Fatalf("webhook got %d reviews, want 1", len(reviews))
 	}
 	r := reviews[0].Request
 	if reviews[0].APIVersion != "admission.k8s.io/v1beta1" || r.Operation != admissionv1.Update || r.SubResource != "status" ||

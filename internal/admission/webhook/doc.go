@@ -3,7 +3,8 @@
 // Mutating/ValidatingWebhookConfiguration, and a Dispatcher that calls the webhooks they register.
 //
 // The core is pure and table-tested: SetDefaults*, Validate* and the matching (rules with operations, groups,
-// versions, resources and subresources with "*" wildcards, scope; matchPolicy; namespaceSelector; objectSelector).
+// versions, resources and subresources with "*" wildcards, scope; matchPolicy; namespaceSelector; objectSelector;
+// matchConditions in CEL, with github.com/google/cel-go).
 // The Dispatcher is the thin shell that reads configurations from a Source, posts AdmissionReviews over TLS and
 // reads the answers. It is safe for concurrent use.
 //
@@ -20,6 +21,15 @@
 //     code (at least 400). A failure to call (connection, TLS verification against caBundle with ServerName
 //     "<svc>.<ns>.svc" for service webhooks, timeoutSeconds, non-2xx, malformed response) is ignored under
 //     failurePolicy Ignore and under Fail becomes a 500 InternalError `failed calling webhook "<name>": ...`.
+//   - matchConditions are evaluated after the rules and selectors match, in order, on the variables object and
+//     oldObject (the objects as JSON maps; null when absent) and request (the AdmissionRequest: kind, resource,
+//     subResource, requestKind, requestResource, requestSubResource, name, namespace, operation, userInfo, dryRun,
+//     options). Any false condition skips the webhook; otherwise any error (evaluation, cost) skips it under
+//     failurePolicy Ignore and under Fail (the default) forbids the request: `<resource> "<name>" is forbidden:
+//     expression '<expr>' resulted in error: <cause>`. Each expression costs at most 1,000,000 and a webhook's
+//     conditions together at most 2,500,000 (upstream's limits). Programs are compiled once per expression and
+//     cached by the Dispatcher. Validation requires each expression to compile to a bool; errors read
+//     `compilation failed: <CEL issues>` or `must evaluate to bool but got <type>`, Invalid on `.expression`.
 //   - A dry-run request to a webhook whose sideEffects is not None or NoneOnDryRun is refused with 400
 //     `admission webhook "<name>" does not support dry run`.
 //   - Mutating webhooks answer with JSONPatch; the patched object is decoded into the same Go type (or
@@ -28,8 +38,11 @@
 //     reinvocation round, as upstream's).
 //
 // Differences from kube-apiserver, by design:
-//   - matchConditions are CEL, which skiff does not evaluate: a webhook with matchConditions is treated as
-//     matching, and validation checks only their names, count and non-empty expressions.
+//   - matchConditions have no authorizer variable (skiff's API server has no authorizer for CEL): an expression
+//     that uses it fails to compile (undeclared reference, with a note saying so). The CEL environment has
+//     upstream's base options and cel-go's extension libraries (strings, sets, lists, two-variable comprehensions,
+//     optional types) but not Kubernetes' own libraries (url, quantity, ip, cidr, semver, format, the k8s list
+//     and regex functions), and no per-version environment switching.
 //   - matchPolicy Equivalent matches a rule that names the request's group and resource in another version, but
 //     skiff converts nothing: the webhook receives the object in the request's version, with kind/resource equal
 //     to requestKind/requestResource. Equivalences across groups (extensions vs apps) are not known.

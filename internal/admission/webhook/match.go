@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"context"
 	"slices"
 	"sort"
 	"strconv"
@@ -221,9 +222,8 @@ func objectLabelsMatch(obj runtime.Object, sel labels.Selector) bool {
 
 // shouldCall decides whether h is called for a. Upstream evaluates the selectors first and reports their errors
 // only when the rules match; checking the (cheap) rules first gives the same answers without parsing selectors or
-// looking up namespaces for webhooks that do not apply. matchConditions are not evaluated (no CEL): a hook with them
-// is treated as matching.
-func shouldCall(h *hook, a *Attributes, nsLabels func(string) (map[string]string, bool)) (*invocation, *apierrors.StatusError) {
+// looking up namespaces for webhooks that do not apply. The matchConditions are evaluated last, as upstream's.
+func shouldCall(ctx context.Context, h *hook, a *Attributes, nsLabels func(string) (map[string]string, bool), conds *conditionCache) (*invocation, *apierrors.StatusError) {
 	inv := matchRules(h, a)
 	if inv == nil {
 		return nil, nil
@@ -241,6 +241,9 @@ func shouldCall(h *hook, a *Attributes, nsLabels func(string) (map[string]string
 	}
 	if objErr != nil {
 		return nil, objErr
+	}
+	if ok, err := matchConditions(ctx, h, inv, a, conds); !ok || err != nil {
+		return nil, err
 	}
 	return inv, nil
 }

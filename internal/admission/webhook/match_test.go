@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"context"
 	"testing"
 
 	admissionv1 "k8s.io/api/admission/v1"
@@ -141,7 +142,7 @@ func TestSelectors(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			h := &hook{common: common{rules: allRule, namespaceSelector: tc.ns, objectSelector: tc.obj}}
-			inv, err := shouldCall(h, tc.attr, nsLabels)
+			inv, err := shouldCall(context.Background(), h, tc.attr, nsLabels, newConditionCache())
 			if tc.wantErr != "" {
 				if err == nil || err.Error() != tc.wantErr {
 					t.Fatalf("err = %v, want %q", err, tc.wantErr)

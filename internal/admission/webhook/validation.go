@@ -127,7 +127,7 @@ func updateOptions(newHooks, oldHooks []common) options {
 			opts.allowInvalidLabelValueInSelector = true
 		}
 	}
-	// Upstream skips (CEL) match-condition validation when no match condition changed; we validate only their shape.
+	// As upstream, match conditions are not validated again on an update that leaves them all unchanged.
 	opts.ignoreMatchConditions = len(newHooks) == len(oldHooks)
 	for i := range oldHooks {
 		if opts.ignoreMatchConditions && !slices.Equal(newHooks[i].matchConditions, oldHooks[i].matchConditions) {
@@ -374,7 +374,7 @@ func ValidateService(p *field.Path, namespace, name string, path *string, port i
 	return errs
 }
 
-// validateMatchConditions checks count, names and non-empty expressions; the CEL expressions themselves are not compiled.
+// validateMatchConditions checks count, names, and that each expression compiles in the webhook CEL environment to a bool.
 func validateMatchConditions(mcs []admissionregistrationv1.MatchCondition, p *field.Path) field.ErrorList {
 	var errs field.ErrorList
 	if len(mcs) > 64 {
@@ -383,8 +383,10 @@ func validateMatchConditions(mcs []admissionregistrationv1.MatchCondition, p *fi
 	names := sets.New[string]()
 	for i, mc := range mcs {
 		ip := p.Index(i)
-		if strings.TrimSpace(mc.Expression) == "" {
+		if expr := strings.TrimSpace(mc.Expression); expr == "" {
 			errs = append(errs, field.Required(ip.Child("expression"), ""))
+		} else if _, err := checkCondition(expr); err != nil {
+			errs = append(errs, field.Invalid(ip.Child("expression"), expr, err.Error()))
 		}
 		if mc.Name == "" {
 			errs = append(errs, field.Required(ip.Child("name"), ""))

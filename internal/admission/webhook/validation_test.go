@@ -115,7 +115,7 @@ func TestValidateValidating(t *testing.T) {
 		}},
 		{"match conditions", func(h *admissionregistrationv1.ValidatingWebhook) {
 			h.MatchConditions = []admissionregistrationv1.MatchCondition{
-				{Name: "a", Expression: "true"}, {Name: "a", Expression: " "}, {Expression: "x"},
+				{Name: "a", Expression: "true"}, {Name: "a", Expression: " "}, {Expression: "request.dryRun"},
 			}
 		}, []string{
 			`webhooks[0].matchConditions[1].expression: Required value`,

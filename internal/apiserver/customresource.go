@@ -1,7 +1,12 @@
 package apiserver
 
 import (
+	"context"
+
 	"fmt"
+	"github.com/skiff-sh/skiff/internal/auth"
+	"github.com/skiff-sh/skiff/internal/certificates"
+	certificatesv1 "k8s.io/api/certificates/v1"
 	"net/http"
 	"strings"
 	"time"
@@ -381,8 +386,16 @@ func generationChangedFor(res *resource, obj, old runtime.Object) bool {
 }
 
 // prepareForCreate is the part of a type's create strategy beyond status and defaults.
-func prepareForCreate(obj runtime.Object) {
-	if crd, ok := obj.(*apiextv1.CustomResourceDefinition); ok {
-		apiextensions.PrepareForCreate(crd)
+func prepareForCreate(ctx context.Context, obj runtime.Object) {
+	switch o := obj.(type) {
+	case *apiextv1.CustomResourceDefinition:
+		apiextensions.PrepareForCreate(o)
+	case *certificatesv1.CertificateSigningRequest:
+		// The requester's identity is recorded in the spec, as kube-apiserver's CSR strategy does.
+		var user certificates.UserInfo
+		if u, ok := auth.UserFrom(ctx); ok {
+			user = certificates.UserInfo{Name: u.Name, UID: u.UID, Groups: u.Groups, Extra: u.Extra}
+		}
+		certificates.PrepareForCreate(o, user)
 	}
 }

@@ -49,6 +49,8 @@ func (s *APIServer) subresourcesOf(r *resource) []subresourceInfo {
 		out = append(out, s.extraPodSubresources...)
 	case r.Kind == "Namespace":
 		out = append(out, subresourceInfo{"finalize", r.GVK(), []string{"update"}})
+	case r.Kind == "CertificateSigningRequest" && r.GVR.Group == "certificates.k8s.io":
+		out = append(out, subresourceInfo{"approval", r.GVK(), []string{"get", "patch", "update"}})
 	}
 	if r.GVR.Group == "" {
 		out = append(out, s.extraCoreSubresources[r.Kind]...)

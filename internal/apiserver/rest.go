@@ -3,6 +3,9 @@ package apiserver
 import (
 	"context"
 
+	"github.com/skiff-sh/skiff/internal/certificates"
+	certificatesv1 "k8s.io/api/certificates/v1"
+
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -585,7 +588,7 @@ func (s *APIServer) createObject(ctx context.Context, res *resource, ns string, 
 	if res.cr != nil {
 		res.cr.resetStatus(obj, nil)
 	}
-	prepareForCreate(obj)
+	prepareForCreate(ctx, obj)
 	convertStringData(obj)
 	// Defaults first: some defaults apply only to objects that look new (no uid yet).
 	m.SetUID("")
@@ -746,6 +749,8 @@ func (s *APIServer) updateObject(ctx context.Context, res *resource, ns, name, s
 			}
 		case subEphemeral:
 			prepareEphemeralContainersUpdate(newObj, cur)
+		case "approval":
+			certificates.PrepareForApprovalUpdateAt(newObj.(*certificatesv1.CertificateSigningRequest), cur.(*certificatesv1.CertificateSigningRequest), s.clock.Now())
 		}
 		defaults.Apply(newObj)
 		if res.cr != nil {
@@ -757,7 +762,7 @@ func (s *APIServer) updateObject(ctx context.Context, res *resource, ns, name, s
 		if err := s.admitUpdate(ctx, res, newObj, cur); err != nil {
 			return nil, err
 		}
-		webhooked := sub == "" || sub == "status"
+		webhooked := sub == "" || sub == "status" || sub == "approval"
 		if webhooked {
 			if err := s.mutateByWebhooks(ctx, res, admissionv1.Update, sub, &newObj, cur, wo.dryRun); err != nil {
 				s.releaseAllocations(ctx, res, newObj, cur)
@@ -770,6 +775,8 @@ func (s *APIServer) updateObject(ctx context.Context, res *resource, ns, name, s
 			if sub != "delete" {
 				errs = res.cr.validateUpdate(newObj, cur)
 			}
+		} else if sub == "approval" {
+			errs = certificates.ValidateApprovalUpdate(newObj.(*certificatesv1.CertificateSigningRequest), cur.(*certificatesv1.CertificateSigningRequest))
 		} else if sub == "status" {
 			errs = validation.ValidateStatusUpdate(newObj, cur)
 		} else if sub == subEphemeral {

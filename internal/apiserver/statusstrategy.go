@@ -2,6 +2,8 @@ package apiserver
 
 import (
 	"github.com/skiff-sh/skiff/internal/apiextensions"
+	"github.com/skiff-sh/skiff/internal/certificates"
+	certificatesv1 "k8s.io/api/certificates/v1"
 	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"reflect"
 	"time"
@@ -33,6 +35,8 @@ func prepareStatusUpdate(obj, old runtime.Object, now time.Time) {
 		o.Labels = old.(*appsv1.Deployment).Labels
 	case *storagev1.VolumeAttachment:
 		metav1.ResetObjectMetaForStatus(o, old.(*storagev1.VolumeAttachment))
+	case *certificatesv1.CertificateSigningRequest:
+		certificates.PrepareForStatusUpdateAt(o, old.(*certificatesv1.CertificateSigningRequest), now)
 	case *corev1.Node:
 		if old.(*corev1.Node).Status.Config == nil {
 			o.Status.Config = nil
@@ -93,6 +97,8 @@ func prepareUpdate(obj, old runtime.Object) {
 		o.Spec.Finalizers = old.(*corev1.Namespace).Spec.Finalizers
 	case *apiextv1.CustomResourceDefinition:
 		apiextensions.PrepareForUpdate(o, old.(*apiextv1.CustomResourceDefinition))
+	case *certificatesv1.CertificateSigningRequest:
+		certificates.PrepareForUpdate(o, old.(*certificatesv1.CertificateSigningRequest))
 	}
 }
 

@@ -1,6 +1,7 @@
 package apiserver
 
 import (
+	certificatesv1 "k8s.io/api/certificates/v1"
 	flowcontrolv1 "k8s.io/api/flowcontrol/v1"
 	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apiregistrationv1 "k8s.io/kube-aggregator/pkg/apis/apiregistration/v1"
@@ -58,6 +59,9 @@ var statusSpecChange = map[string]func(runtime.Object){
 	},
 	"Ingress":          func(o runtime.Object) { o.(*networkingv1.Ingress).Spec.IngressClassName = ref("other") },
 	"VolumeAttachment": func(o runtime.Object) { o.(*storagev1.VolumeAttachment).Spec.NodeName = "other" },
+	"CertificateSigningRequest": func(o runtime.Object) {
+		o.(*certificatesv1.CertificateSigningRequest).Spec.SignerName = "example.com/other"
+	},
 	"APIService": func(o runtime.Object) {
 		o.(*apiregistrationv1.APIService).Spec.VersionPriority = 7
 	},

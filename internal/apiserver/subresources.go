@@ -25,14 +25,16 @@ func (s *APIServer) serveSubresource(w http.ResponseWriter, r *http.Request, ri 
 	gr := res.GroupResource()
 	var err error
 	switch {
-	case ri.Subresource == "status" && res.Status:
+	case ri.Subresource == "status" && res.Status,
+		ri.Subresource == "approval" && res.Kind == "CertificateSigningRequest" && res.GVR.Group == "certificates.k8s.io":
+		// Whole-object subresources: the sub strategy in updateObject decides what of the body is kept.
 		switch ri.Verb {
 		case "get":
 			err = s.get(w, r, ri, res)
 		case "update":
-			err = s.updateSubresource(w, r, ri, res, "status")
+			err = s.updateSubresource(w, r, ri, res, ri.Subresource)
 		case "patch":
-			err = s.patch(w, r, ri, res, "status")
+			err = s.patch(w, r, ri, res, ri.Subresource)
 		default:
 			err = apierrors.NewMethodNotSupported(gr, r.Method)
 		}

@@ -2,6 +2,8 @@ package controller
 
 import (
 	"context"
+	"crypto"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -59,6 +61,15 @@ type Context struct {
 	Log *slog.Logger
 	// RootCA is the PEM of the CA the manager's client config trusts for the API server (the cluster CA).
 	RootCA []byte
+	// ClusterSigner is the cluster CA's certificate and key the csrsigning controller signs with; nil when the
+	// manager has no key (it then signs nothing).
+	ClusterSigner *ClusterSigner
+}
+
+// ClusterSigner is a CA certificate and its private key.
+type ClusterSigner struct {
+	Cert *x509.Certificate
+	Key  crypto.Signer
 }
 
 // ClockOrReal returns cc.Clock, or the real clock if it is nil.

@@ -3,7 +3,9 @@ package defaults
 import (
 	"github.com/skiff-sh/skiff/internal/admission/webhook"
 	"github.com/skiff-sh/skiff/internal/apiextensions"
+	"github.com/skiff-sh/skiff/internal/certificates"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	certificatesv1 "k8s.io/api/certificates/v1"
 	flowcontrolv1 "k8s.io/api/flowcontrol/v1"
 	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apiregistrationv1 "k8s.io/kube-aggregator/pkg/apis/apiregistration/v1"
@@ -39,6 +41,8 @@ func Apply(obj runtime.Object) {
 		webhook.SetDefaultsValidating(o)
 	case *admissionregistrationv1.MutatingWebhookConfiguration:
 		webhook.SetDefaultsMutating(o)
+	case *certificatesv1.CertificateSigningRequest:
+		certificates.SetDefaults(o)
 	case *apiregistrationv1.APIService:
 		if o.Spec.Service != nil && o.Spec.Service.Port == nil {
 			port := int32(443)

@@ -13,6 +13,7 @@ import (
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
+	certificatesv1 "k8s.io/api/certificates/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -62,6 +63,7 @@ func newScheme() (*runtime.Scheme, error) {
 		apiextv1.AddToScheme,
 		admissionregistrationv1.AddToScheme,
 		flowcontrolv1.AddToScheme,
+		certificatesv1.AddToScheme,
 		apiregistrationv1.AddToScheme,
 	)
 	if err := b.AddToScheme(s); err != nil {

@@ -4,9 +4,11 @@ import (
 	"time"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	certificatesv1 "k8s.io/api/certificates/v1"
 	flowcontrolv1 "k8s.io/api/flowcontrol/v1"
 	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/duration"
 	apiregistrationv1 "k8s.io/kube-aggregator/pkg/apis/apiregistration/v1"
 )
 
@@ -24,6 +26,14 @@ func init() {
 		{Name: "Available", Type: "string", Description: "Whether this service is available."},
 		ageColumn,
 	}, printAPIService)
+	register[*certificatesv1.CertificateSigningRequest, *certificatesv1.CertificateSigningRequestList]([]metav1.TableColumnDefinition{
+		nameColumn,
+		ageColumn,
+		{Name: "SignerName", Type: "string", Description: certificatesv1.CertificateSigningRequestSpec{}.SwaggerDoc()["signerName"]},
+		{Name: "Requestor", Type: "string", Description: certificatesv1.CertificateSigningRequestSpec{}.SwaggerDoc()["request"]},
+		{Name: "RequestedDuration", Type: "string", Description: certificatesv1.CertificateSigningRequestSpec{}.SwaggerDoc()["expirationSeconds"]},
+		{Name: "Condition", Type: "string", Description: certificatesv1.CertificateSigningRequestStatus{}.SwaggerDoc()["conditions"]},
+	}, printCSR)
 	webhookColumns := []metav1.TableColumnDefinition{
 		nameColumn,
 		{Name: "Webhooks", Type: "integer", Description: "Webhooks indicates the number of webhooks registered in this configuration"},
@@ -101,4 +111,39 @@ func printAPIService(obj *apiregistrationv1.APIService, now time.Time) []interfa
 		}
 	}
 	return []interface{}{obj.Name, service, status, translateTimestampSince(obj.CreationTimestamp, now)}
+}
+
+func printCSR(obj *certificatesv1.CertificateSigningRequest, now time.Time) []interface{} {
+	signer := "<none>"
+	if obj.Spec.SignerName != "" {
+		signer = obj.Spec.SignerName
+	}
+	requested := "<none>"
+	if obj.Spec.ExpirationSeconds != nil {
+		requested = duration.HumanDuration(time.Duration(*obj.Spec.ExpirationSeconds) * time.Second)
+	}
+	var approved, denied, failed bool
+	for _, c := range obj.Status.Conditions {
+		switch c.Type {
+		case certificatesv1.CertificateApproved:
+			approved = true
+		case certificatesv1.CertificateDenied:
+			denied = true
+		case certificatesv1.CertificateFailed:
+			failed = true
+		}
+	}
+	status := "Pending"
+	if denied {
+		status = "Denied"
+	} else if approved {
+		status = "Approved"
+	}
+	if failed {
+		status += ",Failed"
+	}
+	if len(obj.Status.Certificate) > 0 {
+		status += ",Issued"
+	}
+	return []interface{}{obj.Name, translateTimestampSince(obj.CreationTimestamp, now), signer, obj.Spec.Username, requested, status}
 }

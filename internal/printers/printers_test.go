@@ -2,6 +2,7 @@ package printers
 
 import (
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	certificatesv1 "k8s.io/api/certificates/v1"
 	flowcontrolv1 "k8s.io/api/flowcontrol/v1"
 	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apiregistrationv1 "k8s.io/kube-aggregator/pkg/apis/apiregistration/v1"
@@ -1028,6 +1029,7 @@ var covered = []struct {
 	{&schedulingv1.PriorityClass{}, &schedulingv1.PriorityClassList{}, "NAME VALUE GLOBAL-DEFAULT AGE PREEMPTIONPOLICY"},
 	{&apiextv1.CustomResourceDefinition{}, &apiextv1.CustomResourceDefinitionList{}, "NAME CREATED AT"},
 	{&apiregistrationv1.APIService{}, &apiregistrationv1.APIServiceList{}, "NAME SERVICE AVAILABLE AGE"},
+	{&certificatesv1.CertificateSigningRequest{}, &certificatesv1.CertificateSigningRequestList{}, "NAME AGE SIGNERNAME REQUESTOR REQUESTEDDURATION CONDITION"},
 	{&admissionregistrationv1.MutatingWebhookConfiguration{}, &admissionregistrationv1.MutatingWebhookConfigurationList{}, "NAME WEBHOOKS AGE"},
 	{&admissionregistrationv1.ValidatingWebhookConfiguration{}, &admissionregistrationv1.ValidatingWebhookConfigurationList{}, "NAME WEBHOOKS AGE"},
 	{&flowcontrolv1.FlowSchema{}, &flowcontrolv1.FlowSchemaList{}, "NAME PRIORITYLEVEL MATCHINGPRECEDENCE DISTINGUISHERMETHOD AGE MISSINGPL"},

@@ -10,6 +10,7 @@ import (
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
+	certificatesv1 "k8s.io/api/certificates/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -221,6 +222,11 @@ func Resources() []*Resource {
 			New:     func() runtime.Object { return &flowcontrolv1.PriorityLevelConfiguration{} },
 			NewList: func() runtime.Object { return &flowcontrolv1.PriorityLevelConfigurationList{} },
 			Status:  true, Generation: true},
+		{GVR: gvr("certificates.k8s.io", "v1", "certificatesigningrequests"), Kind: "CertificateSigningRequest", Singular: "certificatesigningrequest",
+			ShortNames: []string{"csr"},
+			New:        func() runtime.Object { return &certificatesv1.CertificateSigningRequest{} },
+			NewList:    func() runtime.Object { return &certificatesv1.CertificateSigningRequestList{} },
+			Status:     true, Fields: csrFields},
 		{GVR: gvr("apiregistration.k8s.io", "v1", "apiservices"), Kind: "APIService", Singular: "apiservice",
 			Categories: []string{"api-extensions"},
 			New:        func() runtime.Object { return &apiregistrationv1.APIService{} },
@@ -232,6 +238,11 @@ func Resources() []*Resource {
 			NewList: func() runtime.Object { return &apiextv1.CustomResourceDefinitionList{} },
 			Status:  true, Generation: true},
 	}
+}
+
+// csrFields are the fields kube-apiserver lets field selectors use on CertificateSigningRequests.
+func csrFields(obj runtime.Object) fields.Set {
+	return fields.Set{"spec.signerName": obj.(*certificatesv1.CertificateSigningRequest).Spec.SignerName}
 }
 
 func podFields(obj runtime.Object) fields.Set {

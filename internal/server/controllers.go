@@ -17,7 +17,7 @@ func init() {
 // runControllerManager runs the registered controllers while this server holds the Lease
 // kube-system/kube-controller-manager (see internal/controller/manager).
 func runControllerManager(ctx context.Context, rc *rest.Config, cfg *Config, log *slog.Logger) error {
-	return manager.Run(ctx, rc, manager.Options{Log: log, Controllers: controllers(cfg)})
+	return manager.Run(ctx, rc, manager.Options{Log: log, Controllers: controllers(cfg), ClusterSigner: cfg.clusterSigner})
 }
 
 // controllers is the manager's registry with the node lifecycle and pod GC controllers built from cfg's options.

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"github.com/skiff-sh/skiff/internal/controller"
 	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"log/slog"
 	"net"
@@ -34,6 +35,9 @@ import (
 
 // Config is what `skiff server` is told on its command line.
 type Config struct {
+	// clusterSigner is the cluster CA, set by Run for the csrsigning controller.
+	clusterSigner *controller.ClusterSigner
+
 	DataDir string
 	// BindAddress is where HTTPS listens (default 0.0.0.0).
 	BindAddress string
@@ -140,6 +144,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("certificates: %w", err)
 	}
+	cfg.clusterSigner = &controller.ClusterSigner{Cert: bundle.CA, Key: bundle.CAKey}
 	certPEM, keyPEM, err := bundle.ClientCert(tlsDir, "admin", pki.AdminUser, []string{pki.AdminGroup})
 	if err != nil {
 		return fmt.Errorf("admin certificate: %w", err)
@@ -413,6 +418,9 @@ func openAPIRoutes() []openapi.Route {
 		if r.Scale {
 			rt.Subresources = append(rt.Subresources, openapi.Subresource{Name: "scale",
 				GVK: schema.GroupVersionKind{Group: "autoscaling", Version: "v1", Kind: "Scale"}, Verbs: []string{"get", "patch", "update"}})
+		}
+		if r.Kind == "CertificateSigningRequest" {
+			rt.Subresources = append(rt.Subresources, openapi.Subresource{Name: "approval", GVK: r.GVK(), Verbs: []string{"get", "patch", "update"}})
 		}
 		if r.Kind == "Pod" {
 			rt.Subresources = append(rt.Subresources,

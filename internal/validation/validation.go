@@ -9,11 +9,13 @@ import (
 
 	"github.com/skiff-sh/skiff/internal/admission/webhook"
 	"github.com/skiff-sh/skiff/internal/apiextensions"
+	"github.com/skiff-sh/skiff/internal/certificates"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
+	certificatesv1 "k8s.io/api/certificates/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -43,6 +45,8 @@ func ValidateCreate(obj runtime.Object) field.ErrorList {
 	}
 	var errs field.ErrorList
 	switch o := obj.(type) {
+	case *certificatesv1.CertificateSigningRequest:
+		errs = certificates.ValidateCreate(o)
 	case *apiregistrationv1.APIService:
 		errs = validateAPIService(o)
 	case *flowcontrolv1.FlowSchema:
@@ -151,6 +155,8 @@ func ValidateUpdate(obj, old runtime.Object) field.ErrorList {
 	}
 	var errs field.ErrorList
 	switch o := obj.(type) {
+	case *certificatesv1.CertificateSigningRequest:
+		errs = certificates.ValidateUpdate(o, old.(*certificatesv1.CertificateSigningRequest))
 	case *apiregistrationv1.APIService:
 		errs = validateAPIService(o)
 	case *flowcontrolv1.FlowSchema:
@@ -253,6 +259,8 @@ func ValidateStatusUpdate(obj, old runtime.Object) field.ErrorList {
 	metaPath := field.NewPath("metadata")
 	var errs field.ErrorList
 	switch o := obj.(type) {
+	case *certificatesv1.CertificateSigningRequest:
+		errs = certificates.ValidateStatusUpdate(o, old.(*certificatesv1.CertificateSigningRequest))
 	case *apiregistrationv1.APIService:
 		errs = validateAPIServiceStatus(o)
 	case *flowcontrolv1.FlowSchema:
@@ -360,6 +368,7 @@ func isNamespaced(obj runtime.Object) bool {
 		*rbacv1.ClusterRole, *rbacv1.ClusterRoleBinding, *storagev1.StorageClass, *storagev1.CSIDriver,
 		*storagev1.CSINode, *storagev1.VolumeAttributesClass, *storagev1.VolumeAttachment, *nodev1.RuntimeClass,
 		*flowcontrolv1.FlowSchema, *flowcontrolv1.PriorityLevelConfiguration, *apiextv1.CustomResourceDefinition, *apiregistrationv1.APIService,
+		*certificatesv1.CertificateSigningRequest,
 		*admissionregistrationv1.ValidatingWebhookConfiguration, *admissionregistrationv1.MutatingWebhookConfiguration:
 		return false
 	case *corev1.Pod, *corev1.Service, *corev1.Endpoints, *corev1.ConfigMap, *corev1.Secret,

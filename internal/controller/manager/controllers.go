@@ -3,6 +3,7 @@ package manager
 import (
 	"github.com/skiff-sh/skiff/internal/controller/clusterroleaggregation"
 	"github.com/skiff-sh/skiff/internal/controller/cronjob"
+	"github.com/skiff-sh/skiff/internal/controller/csrsigning"
 	"github.com/skiff-sh/skiff/internal/controller/daemonset"
 	"github.com/skiff-sh/skiff/internal/controller/deployment"
 	"github.com/skiff-sh/skiff/internal/controller/disruption"
@@ -30,6 +31,7 @@ var Controllers = []Registration{
 	{Name: namespace.Name, Workers: 10, New: namespace.New},
 	{Name: serviceaccount.Name, Workers: 1, New: serviceaccount.New},
 	{Name: rootcacertpublisher.Name, Workers: 1, New: rootcacertpublisher.New},
+	{Name: csrsigning.Name, Workers: 1, New: csrsigning.New},
 	{Name: garbagecollector.Name, Workers: 20, New: garbagecollector.New},
 	{Name: replicaset.Name, Workers: 5, New: replicaset.New},
 	{Name: replication.Name, Workers: 5, New: replication.New},

@@ -55,6 +55,8 @@ type Options struct {
 	Clock clock.Clock
 	// Log receives the manager's, the controllers' and client-go's contextual logs; default slog.Default().
 	Log *slog.Logger
+	// ClusterSigner is given to controllers (the csrsigning controller signs with it); nil: approved CSRs are not signed.
+	ClusterSigner *controller.ClusterSigner
 }
 
 // validate fills in defaults and rejects impossible timings.
@@ -244,8 +246,9 @@ func (m *manager) runControllers(ctx context.Context) error {
 		Recorder: func(component string) record.EventRecorder {
 			return broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: component})
 		},
-		Log:    log,
-		RootCA: m.rootCA,
+		Log:           log,
+		RootCA:        m.rootCA,
+		ClusterSigner: m.opts.ClusterSigner,
 	}
 	type built struct {
 		reg Registration

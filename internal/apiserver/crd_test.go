@@ -455,3 +455,32 @@ func TestAPIServicesListServedGroupVersions(t *testing.T) {
 	}
 	waitFor(t, "the CRD's APIService removed", func() bool { _, ok := available("v1.stable.example.com"); return !ok })
 }
+
+func TestServerSideApplyOfCRDsAndAPIServices(t *testing.T) {
+	ts := newTestServer(t)
+	crdYAML := `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {plural: widgets, singular: widget, kind: Widget}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
+`
+	r := ts.do("PATCH", crdPath+"/widgets.example.com?fieldManager=installer", "application/apply-patch+yaml", "", []byte(crdYAML))
+	if r.code != http.StatusCreated {
+		t.Fatalf("apply CRD: %d %s", r.code, r.body)
+	}
+	if !strings.Contains(string(r.body), `"manager":"installer"`) || !strings.Contains(string(r.body), `"f:group"`) {
+		t.Errorf("managed fields of the applied CRD: %s", r.body)
+	}
+	r = ts.do("PATCH", "/apis/apiregistration.k8s.io/v1/apiservices/v1beta1.custom.metrics.k8s.io?fieldManager=installer", "application/apply-patch+yaml", "",
+		[]byte("apiVersion: apiregistration.k8s.io/v1\nkind: APIService\nmetadata: {name: v1beta1.custom.metrics.k8s.io}\nspec: {group: custom.metrics.k8s.io, version: v1beta1, groupPriorityMinimum: 100, versionPriority: 100, insecureSkipTLSVerify: true, service: {name: adapter, namespace: monitoring}}\n"))
+	if r.code != http.StatusCreated || !strings.Contains(string(r.body), `"manager":"installer"`) {
+		t.Errorf("apply APIService: %d %s", r.code, r.body)
+	}
+}

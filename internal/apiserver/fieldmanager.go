@@ -3,17 +3,20 @@ package apiserver
 import (
 	"fmt"
 
+	apiextapply "k8s.io/apiextensions-apiserver/pkg/client/applyconfiguration"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/managedfields"
 	"k8s.io/client-go/applyconfigurations"
+	aggregatorapply "k8s.io/kube-aggregator/pkg/client/applyconfiguration"
 	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
+	"sigs.k8s.io/structured-merge-diff/v6/typed"
 )
 
 // fieldManager returns the managed-fields tracker for res and a subresource ("" or "status"; other writes use the main one).
 func (s *APIServer) fieldManager(res *resource, sub string) (*managedfields.FieldManager, error) {
-	s.tcOnce.Do(func() { s.tc = applyconfigurations.NewTypeConverter(s.scheme) })
+	s.tcOnce.Do(func() { s.tc = newTypeConverter(s.scheme) })
 	res.fmOnce.Do(func() {
 		res.fm = map[string]*managedfields.FieldManager{}
 		gvk := res.GVK()
@@ -97,4 +100,41 @@ func (crConvertor) New(gvk schema.GroupVersionKind) (runtime.Object, error) {
 	u := &unstructured.Unstructured{}
 	u.SetGroupVersionKind(gvk)
 	return u, nil
+}
+
+// groupTypeConverter tracks the fields of objects by their group's schema: client-go's for the k8s.io/api groups,
+// the apiextensions and kube-aggregator modules' own for CRDs and APIServices (kube-apiserver builds one converter from
+// all of its OpenAPI models; each module here ships the models of its own types).
+type groupTypeConverter struct {
+	scheme  *runtime.Scheme
+	byGroup map[string]managedfields.TypeConverter
+	def     managedfields.TypeConverter
+}
+
+func newTypeConverter(scheme *runtime.Scheme) managedfields.TypeConverter {
+	return &groupTypeConverter{
+		scheme: scheme,
+		def:    applyconfigurations.NewTypeConverter(scheme),
+		byGroup: map[string]managedfields.TypeConverter{
+			"apiextensions.k8s.io":   apiextapply.NewTypeConverter(scheme),
+			"apiregistration.k8s.io": aggregatorapply.NewTypeConverter(scheme),
+		},
+	}
+}
+
+func (g *groupTypeConverter) ObjectToTyped(obj runtime.Object, opts ...typed.ValidationOptions) (*typed.TypedValue, error) {
+	group := obj.GetObjectKind().GroupVersionKind().Group
+	if obj.GetObjectKind().GroupVersionKind().Empty() {
+		if gvks, _, err := g.scheme.ObjectKinds(obj); err == nil {
+			group = gvks[0].Group
+		}
+	}
+	if c, ok := g.byGroup[group]; ok {
+		return c.ObjectToTyped(obj, opts...)
+	}
+	return g.def.ObjectToTyped(obj, opts...)
+}
+
+func (g *groupTypeConverter) TypedToObject(v *typed.TypedValue) (runtime.Object, error) {
+	return g.def.TypedToObject(v)
 }

@@ -7,10 +7,10 @@ export SKIFF_BIN="$PWD/bin/skiff"
 trap '"$SKIFF_BIN" proxy --cleanup >/dev/null 2>&1 || true' EXIT
 # Packages with concurrency run under the race detector; the rest without it (it is slow on 2 cores).
 race=()
-for d in storage apiserver admission auth controller scheduler bench sim kubelet proxy dns; do
+for d in storage apiserver auth controller scheduler bench sim kubelet proxy dns; do
   [ -d "internal/$d" ] && race+=("./internal/$d/...")
 done
-race_re=$(printf -- '-e /internal/%s ' storage apiserver admission auth controller scheduler bench sim kubelet proxy dns)
+race_re=$(printf -- '-e /internal/%s ' storage apiserver auth controller scheduler bench sim kubelet proxy dns)
 # shellcheck disable=SC2086
 go test -count=1 -timeout 10m $(go list ./... | grep -v $race_re -e /test/)
 go test -count=1 -race -timeout 10m "${race[@]}"

@@ -1,6 +1,7 @@
 package apiextensions
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 
@@ -37,10 +38,41 @@ func SetDefaults(crd *apiextv1.CustomResourceDefinition) {
 		}
 	}
 	for i := range spec.Versions {
-		if s := spec.Versions[i].Schema; s != nil {
+		// Look before writing: a stored CRD is already normalised, and the API server may hand SetDefaults an object
+		// whose spec is shared with its watch cache (a status write keeps the stored spec), which must not be written.
+		if s := spec.Versions[i].Schema; s != nil && walkSchema(s.OpenAPIV3Schema, false, needsNormalising) {
 			walkSchema(s.OpenAPIV3Schema, true, normaliseJSON)
 		}
 	}
+}
+
+// needsNormalising reports whether normaliseJSON would change s itself (not its children).
+func needsNormalising(s *apiextv1.JSONSchemaProps) bool {
+	if s.Default != nil && rawNeedsNormalising(s.Default) || s.Example != nil && rawNeedsNormalising(s.Example) {
+		return true
+	}
+	for i := range s.Enum {
+		if rawNeedsNormalising(&s.Enum[i]) {
+			return true
+		}
+	}
+	return false
+}
+
+// rawNeedsNormalising reports whether normaliseRaw would change j (null, or not in compact sorted form).
+func rawNeedsNormalising(j *apiextv1.JSON) bool {
+	var v any
+	if len(j.Raw) == 0 {
+		return true
+	}
+	if err := utiljson.Unmarshal(j.Raw, &v); err != nil {
+		return false
+	}
+	if v == nil {
+		return true
+	}
+	raw, err := json.Marshal(v)
+	return err == nil && !bytes.Equal(raw, j.Raw)
 }
 
 // normaliseJSON re-encodes defaults, examples and enum values as the internal form's round trip does (compact, keys
@@ -71,7 +103,7 @@ func normaliseRaw(j *apiextv1.JSON) bool {
 		j.Raw = nil
 		return false
 	}
-	if raw, err := json.Marshal(v); err == nil {
+	if raw, err := json.Marshal(v); err == nil && !bytes.Equal(raw, j.Raw) {
 		j.Raw = raw
 	}
 	return true
